@@ -1,0 +1,52 @@
+// The seam between ecusimd and a protocol module (SOME/IP, DoIP, digital objects,
+// advertisements): its gRPC service, its part of a scenario, its orderly shutdown.
+// Modules are created in modules.cc.
+#ifndef ECUSIM_SERVER_MODULE_H_
+#define ECUSIM_SERVER_MODULE_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ecusim/v1/ecu.pb.h"
+#include "server/runtime.h"
+
+namespace ecusim::server {
+
+class Module {
+ public:
+  virtual ~Module() = default;
+
+  // "someip", "doip", "digital_object", "advert".
+  virtual absl::string_view name() const = 0;
+
+  // The gRPC service to register, or null.
+  virtual grpc::Service* service() = 0;
+
+  // Checks this module's part of one scenario ECU entry without changing anything.
+  // `path` names the entry, e.g. "ecus[2]"; errors are INVALID_ARGUMENT naming
+  // "<path>.<field>" and the value.
+  virtual absl::Status ValidateScenarioEcu(const v1::ScenarioEcu& entry, absl::string_view path) {
+    return absl::OkStatus();
+  }
+
+  // Brings the ECU's state for this module to what `entry` says; the ECU exists. Idempotent:
+  // returns false when nothing had to change. Blocking; called from a worker thread, never
+  // from a shard thread.
+  virtual absl::StatusOr<bool> ApplyScenarioEcu(const v1::ScenarioEcu& entry) { return false; }
+
+  // Orderly shutdown on SIGTERM, before the ECUs' components shut down. Blocking.
+  virtual void Shutdown() {}
+};
+
+// Every module of this build, in registration order.
+std::vector<std::unique_ptr<Module>> CreateModules(Runtime& runtime);
+
+}  // namespace ecusim::server
+
+#endif  // ECUSIM_SERVER_MODULE_H_
