@@ -74,6 +74,8 @@ class EntityObserver {
   virtual void OnGenericNack(uint8_t code, Transport transport, const std::string& detail) {}
   // type: "plain", "eid", "vin", "entity_status", "power_mode".
   virtual void OnUdpRequest(const char* type, bool answered) {}
+  // Reported by the transport.
+  virtual void OnAnnouncementSent(const std::string& target, uint8_t further_action) {}
 };
 
 class Entity {
