@@ -64,6 +64,10 @@ class DoipComponent : public ecu::EcuComponent, public EntityObserver {
   EntityTransport& transport() { return *transport_; }
   Entity& entity() { return transport_->entity(); }
   const std::string& ecu_id() const { return ecu_id_; }
+  // Opaque fingerprint of the configuration it was started from (the server stores the
+  // serialized proto), so re-applying an unchanged scenario changes nothing.
+  const std::string& tag() const { return tag_; }
+  void set_tag(std::string tag) { tag_ = std::move(tag); }
 
   // EntityObserver
   void OnConnectionOpened(const ConnectionInfo& c) override;
@@ -96,6 +100,7 @@ class DoipComponent : public ecu::EcuComponent, public EntityObserver {
   std::map<uint32_t, prometheus::Counter*> activation_counters_;
   std::map<uint32_t, prometheus::Counter*> diag_nack_counters_;
   std::map<uint32_t, prometheus::Counter*> generic_nack_counters_;
+  std::string tag_;
   bool shut_down_ = false;
 };
 

@@ -116,6 +116,8 @@ class Entity {
   // The orchestrator's answer to a forwarded request; empty `uds` = let the model answer.
   void OnExternalReply(uint64_t request_id, core::TimePoint now, std::optional<Bytes> uds,
                        Actions& out);
+  // Lets the model answer every request still waiting for the orchestrator.
+  void ReleaseExternal(core::TimePoint now, Actions& out);
   // Closes every connection (StopEntity).
   void CloseAll(core::TimePoint now, const std::string& reason, Actions& out);
   // 0x00 not ready while an ECU resets, else the configured mode.

@@ -84,6 +84,8 @@ struct EntityConfig {
   core::Duration announcement_interval = std::chrono::milliseconds(500);
   core::Duration announcement_wait_max = std::chrono::milliseconds(500);
   core::Duration periodic_announcement{0};
+  // Announcement destination; empty = DefaultAnnouncementAddress(ECU address).
+  std::string announcement_address;
 
   uint16_t udp_port = kUdpDiscoveryPort;
   uint16_t tcp_port = kTcpDataPort;

@@ -94,6 +94,12 @@ void Entity::HandleDiagnostic(Connection& c, core::TimePoint now, const Diagnost
   AnswerWithModel(*t, c.id, sa, m.user_data, /*functional=*/false, now, out);
 }
 
+void Entity::ReleaseExternal(core::TimePoint now, Actions& out) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, p] : external_) ids.push_back(id);
+  for (uint64_t id : ids) OnExternalReply(id, now, std::nullopt, out);
+}
+
 void Entity::OnExternalReply(uint64_t request_id, core::TimePoint now, std::optional<Bytes> uds,
                              Actions& out) {
   auto it = external_.find(request_id);

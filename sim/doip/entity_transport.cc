@@ -97,6 +97,15 @@ absl::StatusOr<std::shared_ptr<EntityTransport>> EntityTransport::Start(asio::io
 
 absl::Status EntityTransport::Bind() {
   const EntityConfig& c = entity_.config();
+  if (!c.announcement_address.empty()) {
+    asio::error_code parse;
+    announce_address_ = asio::ip::make_address(c.announcement_address, parse);
+    if (parse || announce_address_.is_v4() != address_.is_v4()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("announcement_address \"%s\" is not an address of the ECU's family",
+                          c.announcement_address));
+    }
+  }
   auto fail = [this](const char* what, uint16_t port, const asio::error_code& ec) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "cannot bind DoIP %s socket %s:%d: %s", what, address_.to_string(), port, ec.message()));
@@ -268,8 +277,8 @@ void EntityTransport::Apply(Actions& actions) {
         }
         break;
       case Action::Kind::kForward:
-        if (forward_) {
-          forward_(a);
+        if (forward_ && forward_(a)) {
+          break;
         } else {
           Actions more;
           entity_.OnExternalReply(a.request_id, clock_.Now(), std::nullopt, more);
@@ -278,6 +287,21 @@ void EntityTransport::Apply(Actions& actions) {
         break;
     }
   }
+}
+
+void EntityTransport::SetForwardHandler(ForwardHandler handler, const void* owner) {
+  forward_ = std::move(handler);
+  forward_owner_ = owner;
+}
+
+void EntityTransport::ClearForwardHandler(const void* owner) {
+  if (forward_owner_ != owner) return;
+  forward_ = nullptr;
+  forward_owner_ = nullptr;
+  Mutate([](Entity& e, core::TimePoint now, Actions& out) {
+    e.SetExternalHandler(false, false, {});
+    e.ReleaseExternal(now, out);
+  });
 }
 
 void EntityTransport::ExternalReply(uint64_t request_id, std::optional<Bytes> uds) {

@@ -33,7 +33,8 @@ asio::ip::address DefaultAnnouncementAddress(const asio::ip::address& address);
 
 class EntityTransport : public std::enable_shared_from_this<EntityTransport> {
  public:
-  using ForwardHandler = std::function<void(const Action&)>;
+  // Returns false when it cannot take the request (the model answers at once).
+  using ForwardHandler = std::function<bool(const Action&)>;
 
   // Binds the sockets on `address` and schedules the start-up announcements. Call on the
   // thread running `io`. Errors: FAILED_PRECONDITION naming address and port when a socket
@@ -64,7 +65,12 @@ class EntityTransport : public std::enable_shared_from_this<EntityTransport> {
   asio::ip::udp::endpoint DefaultAnnouncementTarget(uint16_t port) const;
 
   // HandleDiagnostics: forwarded requests go here; answers come back via ExternalReply.
-  void SetForwardHandler(ForwardHandler handler) { forward_ = std::move(handler); }
+  // `owner` identifies the stream; only it can clear the handler. Clearing lets the model
+  // answer every request still waiting for the orchestrator.
+  void SetForwardHandler(ForwardHandler handler, const void* owner);
+  void ClearForwardHandler(const void* owner);
+  bool has_forward_handler() const { return forward_ != nullptr; }
+  const void* forward_owner() const { return forward_owner_; }
   void ExternalReply(uint64_t request_id, std::optional<Bytes> uds);
   // Runs `fn` on the entity and executes what it returns (control-plane changes).
   void Mutate(const std::function<void(Entity&, core::TimePoint, Actions&)>& fn);
@@ -106,6 +112,7 @@ class EntityTransport : public std::enable_shared_from_this<EntityTransport> {
   asio::ip::address announce_address_;
   std::mt19937_64 rng_;
   ForwardHandler forward_;
+  const void* forward_owner_ = nullptr;
   uint16_t udp_port_ = 0;
   uint16_t tcp_port_ = 0;
   uint16_t tls_port_ = 0;
