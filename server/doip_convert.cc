@@ -169,6 +169,11 @@ absl::StatusOr<doip::UdsConfig> UdsConfigFromProto(const v1::UdsModel& m, const 
   c.programming_requires_extended = !m.programming_from_default();
   if (m.reset_duration_ms() != 0) c.reset_duration = milliseconds(m.reset_duration_ms());
   if (m.s3_ms() != 0) c.s3 = milliseconds(m.s3_ms());
+  if (m.response_delay_ms() > 60000) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%sresponse_delay_ms %d exceeds 60000", p, m.response_delay_ms()));
+  }
+  c.response_delay = milliseconds(m.response_delay_ms());
   if (auto s = doip::ValidateUdsConfig(c); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(p, s.message()));
   }
@@ -296,8 +301,8 @@ absl::Status LimitsFromProto(const v1::DoipEntity& e, const std::string& p, doip
     c.max_data_size = e.max_diagnostic_size();
   }
   if (e.max_sockets() != 0) {
-    if (auto s = CheckByte(p + "max_sockets", e.max_sockets()); !s.ok()) return s;
-    c.max_sockets = static_cast<uint8_t>(e.max_sockets());
+    if (auto s = CheckU16(p + "max_sockets", e.max_sockets()); !s.ok()) return s;
+    c.max_sockets = e.max_sockets();
   }
   if (e.max_connections() != 0) c.max_connections = e.max_connections();
   if (e.initial_inactivity_ms() != 0)

@@ -43,7 +43,10 @@ absl::Status NormalizeEntityConfig(EntityConfig& c) {
   if (c.activation_types.empty()) {
     return absl::InvalidArgumentError("activation_types must not be empty");
   }
-  if (c.max_sockets < 1) return absl::InvalidArgumentError("max_sockets must be 1..255");
+  if (c.max_sockets < 1 || c.max_sockets > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("max_sockets %d must be 1..65535", c.max_sockets));
+  }
   if (c.max_data_size < 5) {
     return absl::InvalidArgumentError(
         absl::StrFormat("max_diagnostic_size %d is below 5", c.max_data_size));

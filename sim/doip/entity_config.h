@@ -61,7 +61,8 @@ struct EntityConfig {
   // Maximum DoIP payload accepted (entity status "max data size"); generic NACK 0x02 above.
   uint32_t max_data_size = 4096;
   // MCTS: concurrently registered TCP_DATA sockets (one more is accepted for socket handling).
-  uint8_t max_sockets = 4;
+  // The entity status reports at most 255 (a one-byte field); more is allowed for load tests.
+  uint32_t max_sockets = 4;
   // Hard limit of open TCP connections (registered or not) per entity.
   uint32_t max_connections = 1024;
   uint16_t functional_address = 0xE400;

@@ -69,7 +69,7 @@ std::optional<Bytes> Entity::OnDatagram(core::TimePoint now, ByteSpan datagram) 
     observer_->OnUdpRequest("entity_status", true);
     EntityStatusResponse r;
     r.node_type = config_.is_gateway() ? kNodeTypeGateway : kNodeTypeNode;
-    r.max_open_sockets = config_.max_sockets;
+    r.max_open_sockets = static_cast<uint8_t>(std::min<uint32_t>(config_.max_sockets, 255));
     r.open_sockets = static_cast<uint8_t>(std::min<size_t>(connections_.size(), 255));
     r.max_data_size = config_.max_data_size;
     return EncodeMessage(config_.protocol_version, r);

@@ -117,16 +117,17 @@ UdsReply UdsServer::Handle(core::TimePoint now, std::span<const uint8_t> req, bo
   if (pending) {
     // ISO 14229-1 7.5.5: after 0x78 the final response is sent even when suppressed.
     for (uint32_t i = 0; i < config_.response_pending_count; ++i) {
-      reply.messages.push_back(
-          {config_.response_pending_interval * i, NegativeResponse(sid, kNrcResponsePending)});
+      reply.messages.push_back({config_.response_delay + config_.response_pending_interval * i,
+                                NegativeResponse(sid, kNrcResponsePending)});
     }
-    reply.messages.push_back(
-        {config_.response_pending_interval * config_.response_pending_count, std::move(answer)});
+    reply.messages.push_back({config_.response_delay + config_.response_pending_interval *
+                                                           config_.response_pending_count,
+                              std::move(answer)});
     return reply;
   }
   if (negative && functional && SuppressedWhenFunctional(answer[2])) return reply;
   if (!negative && suppress) return reply;
-  reply.messages.push_back({core::Duration(0), std::move(answer)});
+  reply.messages.push_back({config_.response_delay, std::move(answer)});
   return reply;
 }
 

@@ -103,6 +103,11 @@ struct UdsConfig {
   core::Duration response_pending_interval = std::chrono::milliseconds(500);
   std::set<uint8_t> response_pending_services;
 
+  // Processing time before the first response message (0 = answer at once, in the same TCP
+  // write as the ACK). Real ECUs take a few ms; scapy 2.5's DoIPSocket.sr1 needs a gap
+  // between the ACK and the response because it cannot split coalesced DoIP messages.
+  core::Duration response_delay{0};
+
   // Seed's DoipServer.positive_responding: when false every request that would get a
   // positive answer gets 7F sid negative_nrc instead.
   bool positive_responding = true;
