@@ -439,6 +439,7 @@ EndpointInfo MakeInfo(const Endpoint::State& s) {
   info.service_id = s.config.service_id;
   info.certificate_sha256 = s.tls->fingerprint_sha256();
   info.certificate_subject = s.tls->subject();
+  info.certificate_pem = s.tls->certificate_pem();
   info.self_signed = s.tls->self_signed();
   info.mutual_tls = s.tls->requires_client_certificate();
   info.objects = s.store.size();

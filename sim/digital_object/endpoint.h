@@ -19,7 +19,7 @@
 namespace ecusim::digital_object {
 
 inline constexpr uint16_t kDefaultPort = 9000;
-inline constexpr std::string_view kComponentKey = "digital_object";
+inline constexpr char kComponentKey[] = "digital_object";
 
 struct EndpointConfig {
   uint16_t port = kDefaultPort;  // 0 = any free port
@@ -34,6 +34,9 @@ struct EndpointConfig {
   core::Duration handshake_timeout = std::chrono::seconds(10);
   // Stop reading from a client whose unsent responses exceed this.
   size_t max_pending_output = 4 << 20;
+  // Opaque to the endpoint: lets the control plane tell whether a running endpoint already
+  // has a wanted configuration (scenario idempotency).
+  std::string origin;
 };
 
 // What the control plane reports about a running endpoint.
@@ -44,6 +47,7 @@ struct EndpointInfo {
   std::string service_id;
   std::string certificate_sha256;
   std::string certificate_subject;
+  std::string certificate_pem;
   bool self_signed = false;
   bool mutual_tls = false;
   size_t objects = 0;
