@@ -12,8 +12,6 @@
 
 namespace ecusim::server {
 
-std::unique_ptr<Module> CreateDigitalObjectModule(Runtime& runtime);
-
 namespace {
 
 namespace dobj = ::ecusim::digital_object;
