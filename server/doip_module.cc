@@ -299,8 +299,7 @@ class DoipModule final : public Module {
         });
     done.WaitForNotification();
     if (!result.ok()) {
-      return absl::Status(result.code(),
-                          absl::StrCat("ecu \"", entry.ecu().id(), "\" doip: ", result.message()));
+      return absl::Status(result.code(), absl::StrCat("doip: ", result.message()));
     }
     return changed;
   }

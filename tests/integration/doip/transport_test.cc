@@ -95,6 +95,14 @@ class TransportTest : public ::testing::Test {
     }
     return -1;
   }
+  bool WaitForMetric(const std::string& name, double want, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (Metric(name) != want) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
   // Receives one datagram on `s` within `timeout`.
   std::optional<Bytes> Receive(udp::socket& s, std::chrono::milliseconds timeout) {
     // Plain poll + recv: asio's blocking receive ignores SO_RCVTIMEO.
@@ -271,10 +279,10 @@ TEST_F(TransportTest, ManyConcurrentTestersAreServedIndependently) {
       EXPECT_THAT(std::get<DiagnosticMessage>(got[1]).user_data, ElementsAre(0x7E, 0x00));
     }
   }
-  EXPECT_EQ(Metric("ecusim_doip_tcp_connections"), kTesters);
+  // The kernel completes connects before the entity accepts them: wait for the gauge.
+  EXPECT_TRUE(WaitForMetric("ecusim_doip_tcp_connections", kTesters, 2s));
   // Unactivated sockets are closed after T_TCP_Initial_Inactivity (2 s).
-  std::this_thread::sleep_for(2300ms);
-  EXPECT_EQ(Metric("ecusim_doip_tcp_connections"), 4);
+  EXPECT_TRUE(WaitForMetric("ecusim_doip_tcp_connections", 4, 3s));
 }
 
 TEST(DefaultAnnouncementAddress, LoopbackUsesTheLoopbackBroadcast) {
