@@ -26,8 +26,8 @@ def activate(source=0x0E80):
     return s
 
 
-def read_vin(s, target=0x2000):
-    s.sendall(struct.pack("!BBHIHH", 2, 0xFD, 0x8001, 7, 0x0E80, target) + b"\x22\xf1\x90")
+def read_vin(s, target=0x2000, source=0x0E80):
+    s.sendall(struct.pack("!BBHIHH", 2, 0xFD, 0x8001, 7, source, target) + b"\x22\xf1\x90")
     data = b""
     while len(data) < 13 + 32:
         chunk = s.recv(1024)
@@ -65,3 +65,31 @@ def test_invalid_doip_part_names_the_field(ecusimd):
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "ecus[0].doip.logical_address 0x0E80" in e.value.details(), e.value.details()
     assert list(ecus.ListEcus(ecu_pb2.ListEcusRequest()).ecus) == []
+
+
+def test_watch_streams_doip_observations(ecusimd):
+    from ecusim.v1 import observe_pb2, observe_pb2_grpc
+    d = ecusimd()
+    ecus = d.stub(ecu_pb2_grpc.EcuServiceStub)
+    ecus.ApplyScenario(ecu_pb2.ApplyScenarioRequest(scenario=scenario()))
+    watch = d.stub(observe_pb2_grpc.ObserveServiceStub).Watch(
+        observe_pb2.WatchRequest(kind_prefixes=["doip."], ecu_ids=["node"]), timeout=10)
+    first = next(watch)
+    # The snapshot shows the running entity before the sync marker.
+    assert first.observation.kind == "doip.entity.running"
+    assert first.observation.resource == "ecus/node/doip"
+    while not next(watch).HasField("sync"):
+        pass
+    s = activate(0x0E85)
+    assert read_vin(s, source=0x0E85) == b"ECUSIMSCEN0000001"
+    kinds = []
+    while "doip.diagnostic.response" not in kinds:
+        o = next(watch).observation
+        kinds.append(o.kind)
+        if o.kind == "doip.routing_activation":
+            assert o.attributes["code"] == "0x10"
+            assert o.attributes["source_address"] == "0x0E85"
+    assert kinds[:2] == ["doip.connection.opened", "doip.routing_activation"], kinds
+    assert "doip.diagnostic.request" in kinds
+    s.close()
+    watch.cancel()

@@ -367,6 +367,19 @@ TEST(EntityDiagnostic, ResponsePendingMessagesAreSentOnTime) {
   EXPECT_THAT(std::get<DiagnosticMessage>(h.Received(1).at(0)).user_data, ElementsAre(0x7E, 0x00));
 }
 
+TEST(EntityDiagnostic, ResponseDelaySeparatesAckAndResponse) {
+  EntityConfig c = TestConfig();
+  c.uds.response_delay = 20ms;
+  EntityHarness h(c);
+  h.Activate(1);
+  h.Send(1, DiagnosticMessage{0x0E80, 0x1000, {0x3E, 0x00}});
+  EXPECT_EQ(h.Only<DiagnosticAck>(1).code, 0x00);
+  h.Advance(19ms);
+  EXPECT_TRUE(h.Received(1).empty());
+  h.Advance(1ms);
+  EXPECT_THAT(h.Only<DiagnosticMessage>(1).user_data, ElementsAre(0x7E, 0x00));
+}
+
 TEST(EntityDiagnostic, PositiveRespondingFalse) {
   EntityHarness h(TestConfig());
   h.entity().SetPositiveResponding(false, 0x22);
