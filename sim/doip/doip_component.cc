@@ -9,7 +9,8 @@ std::string Hex16(uint16_t v) { return absl::StrFormat("0x%04X", v); }
 std::string HexBytes(ByteSpan bytes, size_t max) {
   std::string out;
   for (size_t i = 0; i < bytes.size() && i < max; ++i) {
-    absl::StrAppendFormat(&out, i == 0 ? "%02X" : " %02X", bytes[i]);
+    if (i > 0) out += ' ';
+    absl::StrAppendFormat(&out, "%02X", bytes[i]);
   }
   if (bytes.size() > max) out += " ...";
   return out;

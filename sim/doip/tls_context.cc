@@ -80,7 +80,10 @@ std::string Fingerprint(const std::string& cert_pem) {
   unsigned int n = 0;
   X509_digest(cert.get(), EVP_sha256(), md, &n);
   std::string out;
-  for (unsigned i = 0; i < n; ++i) out += absl::StrFormat(i == 0 ? "%02X" : ":%02X", md[i]);
+  for (unsigned i = 0; i < n; ++i) {
+    if (i > 0) out += ':';
+    out += absl::StrFormat("%02X", md[i]);
+  }
   return out;
 }
 
