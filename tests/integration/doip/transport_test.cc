@@ -293,3 +293,38 @@ TEST(DefaultAnnouncementAddress, LoopbackUsesTheLoopbackBroadcast) {
 
 }  // namespace
 }  // namespace ecusim::doip
+
+namespace ecusim::doip {
+namespace {
+
+// Periodic re-announcement (off by default) keeps announcing to the broadcast address.
+TEST(TransportPeriodic, ReAnnouncesEveryPeriod) {
+  asio::io_context io;
+  udp::socket listener(io);
+  listener.open(udp::v4());
+  listener.set_option(asio::socket_base::reuse_address(true));
+  listener.bind(udp::endpoint(asio::ip::address_v4::any(), 23400));
+  EntityConfig c = Config();
+  c.udp_port = 23400;
+  c.tcp_port = 0;
+  c.tls_mode = TlsMode::kDisabled;
+  c.announcement_count = 0;
+  c.periodic_announcement = 100ms;
+  auto t = EntityTransport::Start(io, core::Clock::Real(), asio::ip::make_address("127.0.0.3"), c,
+                                  nullptr);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::thread runner([&io] { io.run_for(450ms); });
+  runner.join();
+  (*t)->Stop();
+  int received = 0;
+  pollfd p{listener.native_handle(), POLLIN, 0};
+  Bytes buf(2048);
+  while (poll(&p, 1, 0) == 1 && recv(listener.native_handle(), buf.data(), buf.size(), 0) > 0) {
+    ++received;
+  }
+  EXPECT_GE(received, 3);
+  EXPECT_LE(received, 5);
+}
+
+}  // namespace
+}  // namespace ecusim::doip
