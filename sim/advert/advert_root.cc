@@ -12,6 +12,12 @@
 namespace ecusim::advert {
 namespace {
 
+// pathlib and os.path.abspath drop trailing slashes.
+std::string WithoutTrailingSlash(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 bool Blank(const char* value) {
   return value == nullptr || absl::StripAsciiWhitespace(absl::string_view(value)).empty();
 }
@@ -29,7 +35,7 @@ RootEnvironment RootEnvironment::Real() {
 RootChoice ResolveAdvertRoot(const std::string& override_root, const RootEnvironment& env) {
   if (!override_root.empty()) return {override_root, "--advert_dir"};
   if (const char* xdg = env.getenv("XDG_RUNTIME_DIR"); !Blank(xdg)) {
-    return {absl::StrCat(xdg, "/", kRootDirName), "XDG_RUNTIME_DIR"};
+    return {absl::StrCat(WithoutTrailingSlash(xdg), "/", kRootDirName), "XDG_RUNTIME_DIR"};
   }
   const std::string run_user = absl::StrCat("/run/user/", env.uid);
   if (env.writable(run_user)) return {absl::StrCat(run_user, "/", kRootDirName), run_user};
@@ -38,7 +44,7 @@ RootChoice ResolveAdvertRoot(const std::string& override_root, const RootEnviron
   std::string tmp = "/tmp";
   for (const char* name : {"TMPDIR", "TEMP", "TMP"}) {
     if (const char* v = env.getenv(name); v != nullptr && *v != '\0') {
-      tmp = v;
+      tmp = WithoutTrailingSlash(v);
       break;
     }
   }
