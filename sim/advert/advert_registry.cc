@@ -76,6 +76,10 @@ absl::StatusOr<OwnedAdvert> AdvertRegistry::Register(AdvertRecord record, std::o
   OwnedAdvert owned{record, directory_.FilePath(record.service_type, record.uuid),
                     std::move(ecu_id)};
   absl::MutexLock lock(&mu_);
+  if (closed_) {
+    CountRejected("unavailable");
+    return absl::UnavailableError("advertisements are closed: ecusimd is shutting down");
+  }
   if (owned_.count(record.uuid)) {
     CountRejected("already_exists");
     return absl::AlreadyExistsError(
@@ -143,18 +147,43 @@ void AdvertRegistry::UnregisterEcu(const std::string& ecu_id) {
   watcher_.Poke();
 }
 
-void AdvertRegistry::UnregisterAll() {
+absl::StatusOr<OwnedAdvert> AdvertRegistry::Update(const Uuid& uuid, AdvertRecord record) {
+  if (absl::Status s = ValidateRecord(record); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  for (const auto& [uuid, owned] : owned_) (void)WithdrawOwned(owned);
-  owned_.clear();
-  owned_gauge_.Set(0);
+  auto it = owned_.find(uuid);
+  if (it == owned_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("advertisement ", uuid.Hyphenated(), " is not registered by this process"));
+  }
+  record.uuid = uuid;
+  record.pid = ::getpid();
+  OwnedAdvert next{record, directory_.FilePath(record.service_type, uuid), it->second.ecu_id};
+  auto path = directory_.Publish(record);
+  if (!path.ok()) return path.status();
+  if (next.path != it->second.path) (void)WithdrawOwned(it->second);  // the type changed
+  it->second = next;
+  watcher_.Poke();
+  return next;
+}
+
+void AdvertRegistry::Close() {
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    for (const auto& [uuid, owned] : owned_) (void)WithdrawOwned(owned);
+    owned_.clear();
+    owned_gauge_.Set(0);
+  }
+  watcher_.Stop();
 }
 
 absl::StatusOr<std::vector<FoundAdvert>> AdvertRegistry::Discover(absl::string_view service_type,
-                                                                  const Properties& filter) {
+                                                                  const Properties& filter,
+                                                                  ScanStats* out_stats) {
   ScanStats stats;
   auto found = directory_.Discover(service_type, filter, stats);
   CountStats(stats);
+  if (out_stats != nullptr) *out_stats = stats;
   if (!found.ok()) CountRejected("invalid_argument");
   if (stats.stale_removed > 0) watcher_.Poke();
   return found;

@@ -61,11 +61,18 @@ class AdvertRegistry {
   absl::Status Unregister(const Uuid& uuid);
   // Withdraws every advertisement of `ecu_id` (the ECU is going away).
   void UnregisterEcu(const std::string& ecu_id);
-  // Withdraws everything this process owns (SIGTERM).
-  void UnregisterAll();
+  // Rewrites an owned advertisement in place (same uuid, atomic rename), e.g. when ecusimd's
+  // ECU list changes. Errors as Register; NOT_FOUND when `uuid` is not owned.
+  absl::StatusOr<OwnedAdvert> Update(const Uuid& uuid, AdvertRecord record);
+  // Withdraws everything this process owns and refuses further registrations (UNAVAILABLE):
+  // SIGTERM. Stops the watcher.
+  void Close();
 
+  // Discovery by type and property subset (AdvertDirectory::Discover), counted in the
+  // metrics; `stats` (optional) receives what this one discovery ran into.
   absl::StatusOr<std::vector<FoundAdvert>> Discover(absl::string_view service_type,
-                                                    const Properties& filter);
+                                                    const Properties& filter,
+                                                    ScanStats* stats = nullptr);
   std::vector<OwnedAdvert> List() const;
   std::vector<OwnedAdvert> ListEcu(const std::string& ecu_id) const;
 
@@ -93,6 +100,7 @@ class AdvertRegistry {
 
   mutable absl::Mutex mu_;
   std::map<Uuid, OwnedAdvert> owned_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 
   AdvertWatcher watcher_;
   int snapshot_token_ = 0;

@@ -89,6 +89,26 @@ TEST_F(AdvertRegistryTest, CallerUuidIsKeptAndDuplicatesRefused) {
   EXPECT_THAT(std::string(taken.status().message()), HasSubstr("pid 1"));
 }
 
+TEST_F(AdvertRegistryTest, UpdateRewritesInPlace) {
+  auto owned = registry_->Register(Record("ecusimd", "ecusim", 0, {{"ecus", "a"}}), std::nullopt);
+  ASSERT_TRUE(owned.ok());
+  registry_->watcher().ScanNow();
+  auto w = hub_.bus.Watch({{"advert."}, {}}, 100, [] {});
+  Drain(w);
+  AdvertRecord next = owned->record;
+  next.properties["ecus"] = "a,b";
+  auto updated = registry_->Update(owned->record.uuid, next);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->path, owned->path);
+  EXPECT_EQ(ParseAdvertFile(ReadRaw(owned->path))->properties.at("ecus"), "a,b");
+  registry_->watcher().ScanNow();
+  auto seen = Drain(w);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, "advert.updated");
+  hub_.bus.Unwatch(w);
+  EXPECT_EQ(registry_->Update(Uuid::Random(), next).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(AdvertRegistryTest, InvalidInputIsRefusedAndCounted) {
   AdvertRecord r = Record("", "bpod", 0);
   auto s = registry_->Register(r, std::nullopt);
@@ -108,10 +128,12 @@ TEST_F(AdvertRegistryTest, UnregisterEcuAndAllWithdrawOnlyWhatTheyShould) {
   EXPECT_FALSE(fs::exists(a->path));
   EXPECT_FALSE(fs::exists(b->path));
   EXPECT_TRUE(fs::exists(c->path));
-  registry_->UnregisterAll();
+  registry_->Close();
   EXPECT_FALSE(fs::exists(c->path));
   EXPECT_TRUE(registry_->List().empty());
   EXPECT_EQ(Value(hub_, "ecusim_advertisements"), 0);
+  EXPECT_EQ(registry_->Register(Record("late", "doip", 0), std::nullopt).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(AdvertRegistryTest, WatchSeesAddedAndRemovedWithSnapshot) {
