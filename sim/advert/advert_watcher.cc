@@ -1,6 +1,11 @@
 #include "sim/advert/advert_watcher.h"
 
-#include "absl/time/time.h"
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "sim/advert/advert_notify.h"
 
 namespace ecusim::advert {
 
@@ -44,11 +49,27 @@ std::vector<AdvertEvent> DiffAdvertSets(const AdvertSet& before, const AdvertSet
   return events;
 }
 
+namespace {
+
+// Lets a burst of writes (a .tmp, then the rename) settle into one scan, and keeps a busy
+// ancestor directory (watched while the root does not exist) from causing more than a few
+// scans per second.
+constexpr std::chrono::milliseconds kDebounce(20);
+constexpr std::chrono::milliseconds kMinEventScanSpacing(200);
+
+}  // namespace
+
 AdvertWatcher::AdvertWatcher(const AdvertDirectory& directory, Listener listener,
                              std::chrono::milliseconds interval)
-    : directory_(directory), listener_(std::move(listener)), interval_(interval) {}
+    : directory_(directory),
+      listener_(std::move(listener)),
+      interval_(interval),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
-AdvertWatcher::~AdvertWatcher() { Stop(); }
+AdvertWatcher::~AdvertWatcher() {
+  Stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 void AdvertWatcher::Start() {
   ScanNow();
@@ -60,12 +81,13 @@ void AdvertWatcher::Stop() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
+  Poke();
   if (thread_.joinable()) thread_.join();
 }
 
 void AdvertWatcher::Poke() {
-  absl::MutexLock lock(&mu_);
-  poked_ = true;
+  const uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof(one));
 }
 
 AdvertSet AdvertWatcher::Current() const {
@@ -92,15 +114,23 @@ void AdvertWatcher::ScanNow() {
 }
 
 void AdvertWatcher::Run() {
+  TreeNotifier notifier(directory_.root());
   while (true) {
+    // Watches first, then the scan: whatever changes after the watches exist is an event,
+    // whatever changed before is seen by the scan.
+    notifier.Rearm();
+    ScanNow();
+    const auto last_scan = std::chrono::steady_clock::now();
+    const TreeNotifier::Wake wake = notifier.Wait(wake_fd_, interval_);
     {
       absl::MutexLock lock(&mu_);
-      auto wake = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || poked_; };
-      mu_.AwaitWithTimeout(absl::Condition(&wake), absl::FromChrono(interval_));
       if (stop_) return;
-      poked_ = false;
     }
-    ScanNow();
+    if (wake == TreeNotifier::Wake::kTreeChanged) {
+      const auto since = std::chrono::steady_clock::now() - last_scan;
+      std::this_thread::sleep_for(
+          std::max<std::chrono::nanoseconds>(kDebounce, kMinEventScanSpacing - since));
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // Watches the whole advertisement tree, other programs' files included, and reports
-// advertisements appearing, changing and disappearing. Polls (like bpod-core's
-// ServiceIterator, default every second) on its own thread; Poke() rescans at once after a
-// change we made ourselves. Every scan is a discovery: stale files are removed, corrupt files
-// skipped (counted once per file version).
+// advertisements appearing, changing and disappearing. Rescans on inotify events (debounced),
+// on Poke() (a change we made ourselves) and, as a fallback and for pids that die without
+// touching the tree, every `interval` (default 1 s, bpod-core ServiceIterator's poll). Every scan
+// is a discovery: stale files are removed, corrupt files skipped (counted once per file version).
 #ifndef ECUSIM_SIM_ADVERT_ADVERT_WATCHER_H_
 #define ECUSIM_SIM_ADVERT_ADVERT_WATCHER_H_
 
@@ -71,7 +71,7 @@ class AdvertWatcher {
   mutable absl::Mutex mu_;
   AdvertSet current_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool poked_ ABSL_GUARDED_BY(mu_) = false;
+  int wake_fd_ = -1;  // eventfd: Poke() and Stop() interrupt the wait
   std::thread thread_;
 };
 

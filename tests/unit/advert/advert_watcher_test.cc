@@ -137,5 +137,41 @@ TEST(AdvertWatcher, PollingThreadPicksUpChangesAndPokeIsImmediate) {
   watcher.Stop();
 }
 
+TEST(AdvertWatcher, InotifySeesAnotherProgramsFileWithoutPolling) {
+  ScratchDir scratch;
+  AdvertDirectory dir(scratch.root(), FakeLiveness());
+  absl::Mutex mu;
+  std::vector<std::string> kinds;
+  AdvertWatcher watcher(
+      dir,
+      [&](const std::vector<AdvertEvent>& events, const ScanStats&) {
+        absl::MutexLock lock(&mu);
+        for (const auto& e : events) kinds.push_back(AdvertEventKindName(e.kind));
+      },
+      std::chrono::hours(1));  // no poll tick during the test: only inotify can wake it
+  watcher.Start();             // the root does not exist yet: its parent is watched
+  AdvertRecord other = Record("bpod 3", "bpod", 777);
+  const std::string path = scratch.root() + "/bpod/" + other.uuid.Hex() + ".json";
+  WriteRaw(path, EncodeAdvertFile(other));
+  auto count_is = [&](size_t n) {
+    return [&, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return kinds.size() >= n; };
+  };
+  {
+    absl::MutexLock lock(&mu);
+    // Root created, then the type directory, then the file: may take a rescan per level.
+    auto cond = count_is(1);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&cond), absl::Seconds(5)));
+    EXPECT_EQ(kinds[0], "added");
+  }
+  fs::remove(path);
+  {
+    absl::MutexLock lock(&mu);
+    auto cond = count_is(2);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&cond), absl::Seconds(5)));
+    EXPECT_EQ(kinds[1], "removed");
+  }
+  watcher.Stop();
+}
+
 }  // namespace
 }  // namespace ecusim::advert
