@@ -34,15 +34,18 @@ constexpr size_t kMaxEcuListBytes = 3072;
 #endif
 
 // Withdraws its ECU's advertisements when the ECU is deleted (runs on the ECU's shard; the
-// file work is a few unlinks, lock waits are bounded).
+// file work is a few unlinks, lock waits are bounded). Holds the registry weakly: ECUs may
+// outlive the module at process exit.
 class EcuAdverts : public ecu::EcuComponent {
  public:
-  EcuAdverts(advert::AdvertRegistry& registry, std::string ecu_id)
-      : registry_(registry), ecu_id_(std::move(ecu_id)) {}
-  void Shutdown() override { registry_.UnregisterEcu(ecu_id_); }
+  EcuAdverts(std::weak_ptr<advert::AdvertRegistry> registry, std::string ecu_id)
+      : registry_(std::move(registry)), ecu_id_(std::move(ecu_id)) {}
+  void Shutdown() override {
+    if (auto registry = registry_.lock()) registry->UnregisterEcu(ecu_id_);
+  }
 
  private:
-  advert::AdvertRegistry& registry_;
+  std::weak_ptr<advert::AdvertRegistry> registry_;
   const std::string ecu_id_;
 };
 
@@ -100,10 +103,10 @@ class AdvertModule : public Module {
  public:
   explicit AdvertModule(Runtime& runtime)
       : runtime_(runtime),
-        registry_(runtime.hub, Options(runtime.settings)),
-        service_(registry_, worker_) {
-    std::fprintf(stderr, "advert: root %s (from %s)\n", registry_.root().path.c_str(),
-                 registry_.root().source.c_str());
+        registry_(std::make_shared<advert::AdvertRegistry>(runtime.hub, Options(runtime.settings))),
+        service_(*registry_, worker_) {
+    std::fprintf(stderr, "advert: root %s (from %s)\n", registry_->root().path.c_str(),
+                 registry_->root().source.c_str());
     if (runtime_.settings.advertise) self_thread_ = std::thread([this] { SelfAdvertLoop(); });
   }
   ~AdvertModule() override { Shutdown(); }
@@ -125,7 +128,7 @@ class AdvertModule : public Module {
     }
     self_cv_.notify_all();
     if (self_thread_.joinable()) self_thread_.join();
-    registry_.Close();
+    registry_->Close();
     worker_.Stop();
   }
 
@@ -141,7 +144,7 @@ class AdvertModule : public Module {
   void RefreshSelfAdvert();
 
   Runtime& runtime_;
-  advert::AdvertRegistry registry_;
+  std::shared_ptr<advert::AdvertRegistry> registry_;
   AdvertWorker worker_;
   AdvertServiceImpl service_;
 
@@ -175,7 +178,7 @@ absl::StatusOr<bool> AdvertModule::ApplyScenarioEcu(const v1::ScenarioEcu& entry
   auto desired = DesiredAdverts(entry, absl::StrCat("ecus[", ecu_id, "]"));
   if (!desired.ok()) return desired.status();
   std::lock_guard<std::mutex> lock(apply_mu_);
-  std::vector<advert::OwnedAdvert> current = registry_.ListEcu(ecu_id);
+  std::vector<advert::OwnedAdvert> current = registry_->ListEcu(ecu_id);
   if (current.empty() && desired->empty()) return false;
   if (!desired->empty()) {
     if (absl::Status s = AttachComponent(ecu_id); !s.ok()) return s;
@@ -192,11 +195,11 @@ absl::StatusOr<bool> AdvertModule::ApplyScenarioEcu(const v1::ScenarioEcu& entry
   bool changed = false;
   for (size_t i = 0; i < current.size(); ++i) {
     if (kept[i]) continue;
-    (void)registry_.Unregister(current[i].record.uuid);
+    (void)registry_->Unregister(current[i].record.uuid);
     changed = true;
   }
   for (const ParsedAdvertisement* want : missing) {
-    auto owned = registry_.Register(want->record, want->uuid, ecu_id);
+    auto owned = registry_->Register(want->record, want->uuid, ecu_id);
     if (!owned.ok()) return owned.status();
     changed = true;
   }
@@ -236,11 +239,11 @@ void AdvertModule::RefreshSelfAdvert() {
         r.properties == self_record_.properties) {
       return;
     }
-    auto updated = registry_.Update(*self_uuid_, r);
+    auto updated = registry_->Update(*self_uuid_, r);
     if (updated.ok()) self_record_ = updated->record;
     return;
   }
-  auto owned = registry_.Register(r, std::nullopt);
+  auto owned = registry_->Register(r, std::nullopt);
   if (!owned.ok()) {
     std::fprintf(stderr, "advert: cannot advertise the control endpoint: %s\n",
                  std::string(owned.status().message()).c_str());

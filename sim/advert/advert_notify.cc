@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <string_view>
 
 namespace ecusim::advert {
 namespace {
@@ -55,10 +56,24 @@ void TreeNotifier::Rearm() {
   }
 }
 
-void TreeNotifier::Drain() {
-  alignas(inotify_event) char buf[4096];
-  while (::read(fd_, buf, sizeof(buf)) > 0) {
+bool TreeNotifier::Drain() {
+  // Readers open .lock files for writing, which raises IN_CREATE / IN_CLOSE_WRITE on every
+  // discovery; only .json files and directories matter to the tree's content.
+  bool relevant = false;
+  alignas(inotify_event) char buf[8192];
+  ssize_t n;
+  while ((n = ::read(fd_, buf, sizeof(buf))) > 0) {
+    for (char* p = buf; p < buf + n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(p);
+      const std::string_view name = e->len > 0 ? std::string_view(e->name) : std::string_view();
+      if ((e->mask & (IN_ISDIR | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_Q_OVERFLOW)) ||
+          name.empty() || name.ends_with(".json")) {
+        relevant = true;
+      }
+      p += sizeof(inotify_event) + e->len;
+    }
   }
+  return relevant;
 }
 
 TreeNotifier::Wake TreeNotifier::Wait(int wake_fd, std::chrono::milliseconds timeout) {
@@ -73,8 +88,7 @@ TreeNotifier::Wake TreeNotifier::Wait(int wake_fd, std::chrono::milliseconds tim
     return Wake::kWakeFd;
   }
   if (n == 2 && (fds[1].revents & POLLIN)) {
-    Drain();
-    return Wake::kTreeChanged;
+    return Drain() ? Wake::kTreeChanged : Wake::kIrrelevant;
   }
   return Wake::kTimeout;
 }

@@ -22,12 +22,14 @@ class TreeNotifier {
   // Re-creates the watches for the tree as it is now (call after every scan).
   void Rearm();
 
-  enum class Wake { kTimeout, kTreeChanged, kWakeFd };
+  // kIrrelevant: only .lock/.tmp files changed (callers wait again, without rescanning).
+  enum class Wake { kTimeout, kTreeChanged, kIrrelevant, kWakeFd };
   // Waits for a tree change, `wake_fd` readable, or `timeout`. Drains what it read.
   Wake Wait(int wake_fd, std::chrono::milliseconds timeout);
 
  private:
-  void Drain();
+  // Reads every pending event; true when one concerns a .json file or a directory.
+  bool Drain();
 
   const std::string root_;
   int fd_ = -1;

@@ -121,7 +121,13 @@ void AdvertWatcher::Run() {
     notifier.Rearm();
     ScanNow();
     const auto last_scan = std::chrono::steady_clock::now();
-    const TreeNotifier::Wake wake = notifier.Wait(wake_fd_, interval_);
+    TreeNotifier::Wake wake;
+    auto deadline = last_scan + interval_;
+    do {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      wake = notifier.Wait(wake_fd_, std::max(left, std::chrono::milliseconds(0)));
+    } while (wake == TreeNotifier::Wake::kIrrelevant);
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
