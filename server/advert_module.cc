@@ -3,6 +3,8 @@
 // on SIGTERM.
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -207,7 +209,8 @@ absl::StatusOr<bool> AdvertModule::ApplyScenarioEcu(const v1::ScenarioEcu& entry
 }
 
 void AdvertModule::RefreshSelfAdvert() {
-  const int port = runtime_.grpc_port;
+  // Written once by the gRPC builder while it binds; read here until it is set.
+  const int port = std::atomic_ref<int>(runtime_.grpc_port).load(std::memory_order_relaxed);
   if (port <= 0) return;  // the server has not bound yet
   std::vector<std::string> ids;
   size_t bytes = 0;
