@@ -5,7 +5,6 @@ shared/reference/platform.md section 4) with the standard library only: it does 
 code with ecusim, so it catches a format drift that ecusim's own parser would not.
 """
 
-import errno
 import fcntl
 import json
 import os
@@ -16,7 +15,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid as uuidlib
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from ecusim.v1 import advertisement_pb2_grpc as adv_grpc  # noqa: E402
 from ecusim.v1 import observe_pb2 as obs  # noqa: E402
 from ecusim.v1 import observe_pb2_grpc as obs_grpc  # noqa: E402
 
-import harness  # noqa: E402
+from harness import Ecusimd  # noqa: E402
 
 KEYS = ["service_name", "service_type", "address", "pid", "uuid", "properties"]
 
@@ -100,14 +98,6 @@ def dead_pid():
     return p.pid
 
 
-def metric(metrics_url, name):
-    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{}"):
-            return float(line.split()[-1])
-    return None
-
-
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture
 def root():
@@ -115,8 +105,16 @@ def root():
         yield os.path.join(d, "LocalServiceAdvertisements")
 
 
-def start(root, *extra):
-    return harness.start_ecusimd("--advert_dir", root, "--advertise", *extra)
+_ports = iter(range(50100, 50200, 2))
+
+
+def start(root, *extra, advertise=True, demo=True):
+    """An ecusimd on fresh ports (several may run in one test) using `root`."""
+    port = next(_ports)
+    args = [f"--advert_dir={root}"] + (["--advertise"] if advertise else []) + list(extra)
+    d = Ecusimd(*args, grpc_port=port, metrics_port=port + 1, demo=demo)
+    d.pid = d.proc.pid
+    return d
 
 
 @pytest.fixture
@@ -196,8 +194,8 @@ def test_discover_finds_a_file_python_wrote(daemon, root):
     assert len(r.advertisements) == 1
     r = svc.Discover(adv.DiscoverRequest(service_type="bpod", absent_properties=["serial"]))
     assert len(r.advertisements) == 0
-    assert svc.Discover(adv.DiscoverRequest(service_type="bpod",
-                                            properties={"serial": "7"})).advertisements == []
+    assert len(svc.Discover(adv.DiscoverRequest(service_type="bpod",
+                                            properties={"serial": "7"})).advertisements) == 0
 
 
 def test_discover_removes_stale_and_skips_corrupt(daemon, root):
@@ -212,9 +210,9 @@ def test_discover_removes_stale_and_skips_corrupt(daemon, root):
     assert corrupt.exists()  # skipped, never deleted
     assert live.exists()
     assert r.corrupt_skipped == 1
-    assert metric(daemon.metrics_url, "ecusim_advert_corrupt_skipped_total") >= 1
+    assert daemon.metric_value("ecusim_advert_corrupt_skipped_total") >= 1
     # The watcher may have removed the stale file first; either way it is counted.
-    assert metric(daemon.metrics_url, "ecusim_advert_stale_removed_total") == 1
+    assert daemon.metric_value("ecusim_advert_stale_removed_total") == 1
 
 
 def test_discover_does_not_hang_on_a_held_lock(daemon, root):
@@ -270,7 +268,7 @@ def test_unwritable_directory_is_failed_precondition_with_path():
         blocker = os.path.join(d, "blocker")
         Path(blocker).write_text("a file where a directory should be")
         bad_root = os.path.join(blocker, "LocalServiceAdvertisements")
-        daemon = harness.start_ecusimd("--advert_dir", bad_root)
+        daemon = start(bad_root, advertise=False, demo=False)
         try:
             svc, _ = stubs(daemon)
             with pytest.raises(grpc.RpcError) as e:
@@ -288,8 +286,8 @@ def test_sigterm_removes_the_files(root):
     a = svc.Register(adv.RegisterRequest(advertisement=adv.Advertisement(
         service_name="x", service_type="bpod", address="tcp://127.0.0.1:9")))
     assert wait_for(lambda: discover(root, "ecusim"))
-    d.process.send_signal(signal.SIGTERM)
-    assert d.process.wait(timeout=10) == 0
+    code, took = d.stop(signal.SIGTERM)
+    assert code == 0 and took < 2.5
     assert not Path(a.path).exists()
     assert discover(root, "ecusim") == [] and discover(root, "bpod") == []
     assert not Path(root).exists()  # everything pruned, root included
@@ -301,20 +299,18 @@ def test_sigkill_leaves_files_that_the_next_discovery_cleans(root):
     a = svc.Register(adv.RegisterRequest(advertisement=adv.Advertisement(
         service_name="x", service_type="bpod", address="tcp://127.0.0.1:9")))
     self_ad = wait_for(lambda: discover(root, "ecusim"))[0][0]
-    victim.process.send_signal(signal.SIGKILL)
-    victim.process.wait(timeout=10)
-    victim.stop()
+    victim.stop(signal.SIGKILL)
     assert Path(a.path).exists() and self_ad.exists()  # nobody removed them
 
     # The next discovery by another ecusimd removes them.
-    other = harness.start_ecusimd("--advert_dir", root)
+    other = start(root, advertise=False, demo=False)
     try:
         svc2, _ = stubs(other)
         r = svc2.Discover(adv.DiscoverRequest(service_type="bpod"))
-        assert r.advertisements == []
+        assert len(r.advertisements) == 0
         assert not Path(a.path).exists()
         r = svc2.Discover(adv.DiscoverRequest(service_type="ecusim"))
-        assert r.advertisements == []
+        assert len(r.advertisements) == 0
         assert not self_ad.exists()
     finally:
         other.stop()
@@ -323,9 +319,7 @@ def test_sigkill_leaves_files_that_the_next_discovery_cleans(root):
 def test_sigkill_files_cleaned_by_a_python_reader(root):
     victim = start(root)
     path = wait_for(lambda: discover(root, "ecusim"))[0][0]
-    victim.process.send_signal(signal.SIGKILL)
-    victim.process.wait(timeout=10)
-    victim.stop()
+    victim.stop(signal.SIGKILL)
     assert path.exists()
     assert discover(root, "ecusim") == []
     assert not path.exists()
