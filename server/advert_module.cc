@@ -81,7 +81,8 @@ absl::StatusOr<std::vector<ParsedAdvertisement>> DesiredAdverts(const v1::Scenar
         a.properties().count("ecu_id") > 0 ||
         std::count(a.null_properties().begin(), a.null_properties().end(), "ecu_id") > 0;
     if (!has_ecu_id) (*a.mutable_properties())["ecu_id"] = entry.ecu().id();
-    const std::string prefix = absl::StrCat(path, ".advertisements[", i, "].");
+    const std::string prefix =
+        absl::StrCat(path, path.empty() ? "" : ".", "advertisements[", i, "].");
     auto parsed = FromProto(a, prefix);
     if (!parsed.ok()) return parsed.status();
     if (parsed->uuid && !uuids.insert(parsed->uuid->Hex()).second) {
@@ -177,7 +178,8 @@ absl::Status AdvertModule::AttachComponent(const std::string& ecu_id) {
 
 absl::StatusOr<bool> AdvertModule::ApplyScenarioEcu(const v1::ScenarioEcu& entry) {
   const std::string& ecu_id = entry.ecu().id();
-  auto desired = DesiredAdverts(entry, absl::StrCat("ecus[", ecu_id, "]"));
+  // The applier names the ECU in front of our message.
+  auto desired = DesiredAdverts(entry, "");
   if (!desired.ok()) return desired.status();
   std::lock_guard<std::mutex> lock(apply_mu_);
   std::vector<advert::OwnedAdvert> current = registry_->ListEcu(ecu_id);

@@ -356,3 +356,57 @@ def test_watch_sees_other_programs_files_appear_and_disappear(daemon, root):
                                 and e.attributes.get("service_name") == "watched"], 3)
     assert removed
     call.cancel()
+
+
+def test_scenario_advertisements_are_idempotent_and_follow_the_ecu(root):
+    from ecusim.v1 import ecu_pb2, ecu_pb2_grpc
+
+    d = start(root, advertise=False, demo=False)
+    try:
+        ecus = ecu_pb2_grpc.EcuServiceStub(d.channel)
+        svc, _ = stubs(d)
+
+        def scenario(props):
+            return ecu_pb2.Scenario(name="t", ecus=[ecu_pb2.ScenarioEcu(
+                ecu=ecu_pb2.Ecu(id="brake", address="127.0.0.11"),
+                advertisements=[adv.Advertisement(
+                    service_name="{ecu_id} doip", service_type="ecusim.doip",
+                    address="doip://{ecu_address}:13400", properties=props)])])
+
+        r = ecus.ApplyScenario(ecu_pb2.ApplyScenarioRequest(scenario=scenario({"p": "1"})))
+        assert list(r.created) == ["brake"]
+        found = discover(root, "ecusim.doip")
+        assert len(found) == 1
+        path, info = found[0]
+        assert info["service_name"] == "brake doip"
+        assert info["address"] == "doip://127.0.0.11:13400"
+        assert info["properties"] == {"ecu_id": "brake", "p": "1"}
+        assert [a.ecu_id for a in svc.List(adv.ListAdvertisementsRequest()).advertisements] == [
+            "brake"]
+
+        # The same scenario again changes nothing: same file, same uuid.
+        r = ecus.ApplyScenario(ecu_pb2.ApplyScenarioRequest(scenario=scenario({"p": "1"})))
+        assert list(r.unchanged) == ["brake"]
+        assert [p for p, _ in discover(root, "ecusim.doip")] == [path]
+
+        # A changed advertisement replaces the old one.
+        r = ecus.ApplyScenario(ecu_pb2.ApplyScenarioRequest(scenario=scenario({"p": "2"})))
+        assert list(r.updated) == ["brake"]
+        found = discover(root, "ecusim.doip")
+        assert len(found) == 1 and found[0][1]["properties"]["p"] == "2"
+        assert not path.exists()
+
+        # Bad input in the scenario names the entry and field.
+        bad = scenario({"p": "1"})
+        bad.ecus[0].advertisements[0].address = "not a uri"
+        with pytest.raises(grpc.RpcError) as e:
+            ecus.ApplyScenario(ecu_pb2.ApplyScenarioRequest(scenario=bad))
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "ecus[0].advertisements[0].address" in e.value.details()
+
+        # Deleting the ECU withdraws its advertisements.
+        ecus.DeleteEcu(ecu_pb2.DeleteEcuRequest(ecu_id="brake"))
+        assert wait_for(lambda: discover(root, "ecusim.doip") == [])
+        assert len(svc.List(adv.ListAdvertisementsRequest()).advertisements) == 0
+    finally:
+        d.stop()
