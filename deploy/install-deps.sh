@@ -14,7 +14,7 @@ PACKAGES=(
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # tests: real peers and independent decoders
-  python3 python3-grpcio python3-protobuf python3-pytest python3-scapy tshark iproute2
+  python3 python3-grpcio python3-protobuf python3-pytest python3-scapy python3-yaml tshark iproute2
   openssl curl util-linux
 )
 
