@@ -108,8 +108,6 @@ class AdvertModule : public Module {
       : runtime_(runtime),
         registry_(std::make_shared<advert::AdvertRegistry>(runtime.hub, Options(runtime.settings))),
         service_(*registry_, worker_) {
-    std::fprintf(stderr, "advert: root %s (from %s)\n", registry_->root().path.c_str(),
-                 registry_->root().source.c_str());
     if (runtime_.settings.advertise) self_thread_ = std::thread([this] { SelfAdvertLoop(); });
   }
   ~AdvertModule() override { Shutdown(); }

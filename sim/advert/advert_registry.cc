@@ -96,7 +96,14 @@ absl::StatusOr<OwnedAdvert> AdvertRegistry::Register(AdvertRecord record, std::o
     CountRejected("failed_precondition");
     return path.status();
   }
+  if (!root_logged_) {
+    // Said once, when the first file is written: which of the platformdirs candidates won.
+    std::fprintf(stderr, "advert: advertisements in %s (from %s)\n", options_.root.path.c_str(),
+                 options_.root.source.c_str());
+    root_logged_ = true;
+  }
   owned_.emplace(record.uuid, owned);
+  if (!owned.ecu_id.empty()) ecu_of_path_[owned.path] = owned.ecu_id;
   owned_gauge_.Set(static_cast<double>(owned_.size()));
   watcher_.Poke();
   return owned;
@@ -221,8 +228,8 @@ observe::Observation AdvertRegistry::ToObservation(const AdvertEvent& e) const {
   o.resource = absl::StrCat("advertisements/", r.uuid.Hyphenated());
   {
     absl::MutexLock lock(&mu_);
-    auto it = owned_.find(r.uuid);
-    if (it != owned_.end() && it->second.path == e.advert.path) o.ecu_id = it->second.ecu_id;
+    auto it = ecu_of_path_.find(e.advert.path);
+    if (it != ecu_of_path_.end()) o.ecu_id = it->second;
   }
   o.With("service_name", r.service_name)
       .With("service_type", r.service_type)
@@ -238,7 +245,16 @@ observe::Observation AdvertRegistry::ToObservation(const AdvertEvent& e) const {
 
 void AdvertRegistry::OnScan(const std::vector<AdvertEvent>& events, const ScanStats& stats) {
   CountStats(stats);
-  for (const AdvertEvent& e : events) hub_.bus.Publish(ToObservation(e));
+  for (const AdvertEvent& e : events) {
+    hub_.bus.Publish(ToObservation(e));
+    if (e.kind == AdvertEvent::Kind::kRemoved) {
+      absl::MutexLock lock(&mu_);
+      // Not if the same path was registered again meanwhile.
+      bool owned_again = false;
+      for (const auto& [uuid, owned] : owned_) owned_again |= owned.path == e.advert.path;
+      if (!owned_again) ecu_of_path_.erase(e.advert.path);
+    }
+  }
 }
 
 void AdvertRegistry::SnapshotInto(std::vector<observe::Observation>& out) const {

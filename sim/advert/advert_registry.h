@@ -101,6 +101,10 @@ class AdvertRegistry {
   mutable absl::Mutex mu_;
   std::map<Uuid, OwnedAdvert> owned_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool root_logged_ ABSL_GUARDED_BY(mu_) = false;
+  // ECU of each owned file path, kept until the watcher reports the file removed, so
+  // advert.removed observations still name the ECU after Unregister.
+  std::map<std::string, std::string> ecu_of_path_ ABSL_GUARDED_BY(mu_);
 
   AdvertWatcher watcher_;
   int snapshot_token_ = 0;

@@ -155,8 +155,12 @@ TEST_F(AdvertRegistryTest, WatchSeesAddedAndRemovedWithSnapshot) {
   registry_->watcher().ScanNow();
   fs::remove(path);
   registry_->watcher().ScanNow();
+  ASSERT_TRUE(registry_->Unregister(mine->record.uuid).ok());
+  registry_->watcher().ScanNow();
   auto seen = Drain(w);
-  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2].kind, "advert.removed");
+  EXPECT_EQ(seen[2].ecu_id, "brake");  // still named after Unregister
   EXPECT_EQ(seen[0].kind, "advert.added");
   EXPECT_EQ(seen[1].kind, "advert.removed");
   EXPECT_EQ(seen[0].ecu_id, "");
