@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   cmake ninja-build pkg-config g++ make git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev
+  libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # local service advertisements: JSON files (header-only)
   nlohmann-json3-dev
