@@ -125,6 +125,7 @@ function connect(target = DEFAULT_TARGET, options = {}) {
   }
 
   const client = { target, raw, services: {} };
+  const openWatches = new Set();
   const aliases = new Map();
   for (const [serviceName, service] of Object.entries(ecusimServices(definition))) {
     const methods = {};
@@ -152,6 +153,12 @@ function connect(target = DEFAULT_TARGET, options = {}) {
                                              watchDef.responseDeserialize, request,
                                              toMetadata(opts.metadata), {});
     let cancelled = false;
+    const cancel = () => {
+      cancelled = true;
+      call.cancel();
+    };
+    openWatches.add(cancel);
+    call.on('status', () => openWatches.delete(cancel));
     // Errors reach the consumer through the iterator; this listener keeps a late CANCELLED
     // status (after the consumer left the loop) from becoming an unhandled 'error' event.
     call.on('error', () => {});
@@ -162,15 +169,11 @@ function connect(target = DEFAULT_TARGET, options = {}) {
         if (cancelled && err.code === grpc.status.CANCELLED) return;
         throw err.code !== undefined ? new EcusimError('ObserveService.Watch', err) : err;
       } finally {
-        cancelled = true;
-        call.cancel();
+        cancel();
       }
     }
     const iterator = iterate();
-    iterator.cancel = () => {
-      cancelled = true;
-      call.cancel();
-    };
+    iterator.cancel = cancel;
     return iterator;
   };
 
@@ -186,7 +189,12 @@ function connect(target = DEFAULT_TARGET, options = {}) {
     raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()));
   });
 
-  client.close = () => raw.close();
+  /** Cancels open watches and closes the channel. */
+  client.close = () => {
+    for (const cancel of openWatches) cancel();
+    openWatches.clear();
+    raw.close();
+  };
   return client;
 }
 

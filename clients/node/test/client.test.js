@@ -181,3 +181,30 @@ test('an RPC on a missing ECU (or not built yet) is a rejection', async () => {
 test('a missing proto directory is a clear error', () => {
   assert.throws(() => connect('127.0.0.1:1', { protoDir: '/nonexistent' }), /ECUSIM_PROTO_DIR/);
 });
+
+test('close() ends open watches and the server sees them go', { timeout: 30000 }, async () => {
+  const other = connect(daemon.target);
+  const stream = other.watch({});
+  assert.equal((await stream.next()).done, false);
+  const drained = (async () => {
+    let n = 0;
+    for await (const item of stream) n += item ? 1 : 0;
+    return n;
+  })();
+  other.close();
+  assert.equal(typeof (await drained), 'number');
+  const deadline = Date.now() + 5000;
+  let stats;
+  do {
+    stats = await client.getStats({});
+    if (stats.watchers === 0) break;
+    await sleep(50);
+  } while (Date.now() < deadline);
+  assert.equal(stats.watchers, 0);
+});
+
+test('a request that does not fit the message type is a rejection', async () => {
+  const err = await rejection(client.createEcu({ ecu: 'brake' }));
+  assert.equal(err.code, 'INTERNAL');
+  assert.match(err.details, /CreateEcuRequest\.ecu: object expected/);
+});
