@@ -208,3 +208,15 @@ test('a request that does not fit the message type is a rejection', async () => 
   assert.equal(err.code, 'INTERNAL');
   assert.match(err.details, /CreateEcuRequest\.ecu: object expected/);
 });
+
+test('module RPCs work through the generated flat aliases (advertisements)', async () => {
+  const found = await client.discover({ service_type: 'ecusim.doip' });
+  const gateway = found.advertisements.find((a) => a.ecu_id === 'gateway');
+  assert.ok(gateway, JSON.stringify(found));
+  assert.equal(gateway.address, 'doip://127.0.0.10:13400');
+  assert.ok(gateway.path.startsWith(daemon.advertDir), gateway.path);
+  assert.equal(client.discover, client.services.AdvertisementService.Discover);
+  const err = await rejection(client.discover({ service_type: '' }));
+  assert.equal(err.code, 'INVALID_ARGUMENT');
+  assert.match(err.details, /service_type/);
+});

@@ -3,12 +3,16 @@
 // command names test/*.test.js explicitly.
 
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { connect } = require('..');
 
 /**
  * Starts ecusimd on a kernel-chosen loopback port (--grpc=127.0.0.1:0, the port is read from
- * its log) with the Prometheus exporter off, and waits until health says SERVING.
+ * its log) with the Prometheus exporter off and a private advertisement directory (the
+ * default one is shared by every ecusimd on the host), and waits until health says SERVING.
  * The demo vehicle binds fixed protocol ports: run test files one at a time
  * (--test-concurrency=1), and outside ctest inside a private network namespace
  * (tests/in-netns.sh).
@@ -16,8 +20,11 @@ const { connect } = require('..');
 async function startEcusimd({ demo = true, args = [], timeoutMs = 15000 } = {}) {
   const bin = process.env.ECUSIMD;
   if (!bin) throw new Error('set ECUSIMD to the ecusimd binary (build/default/server/ecusimd)');
-  const proc = spawn(bin, ['--grpc=127.0.0.1:0', '--metrics=', `--demo=${demo}`, ...args],
+  const advertDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecusim-node-test-'));
+  const proc = spawn(bin, ['--grpc=127.0.0.1:0', '--metrics=', `--demo=${demo}`,
+                           `--advert_dir=${advertDir}`, ...args],
                      { stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.once('exit', () => fs.rmSync(advertDir, { recursive: true, force: true }));
   let log = '';
   proc.stderr.setEncoding('utf8');
   const port = await new Promise((resolve, reject) => {
@@ -63,6 +70,7 @@ async function startEcusimd({ demo = true, args = [], timeoutMs = 15000 } = {}) 
   return {
     target,
     client,
+    advertDir,
     log: () => log,
     /** SIGTERM, then SIGKILL after 5 s; resolves with the exit code or signal. */
     async stop() {
