@@ -15,6 +15,13 @@ PACKAGES=(
   python3 python3-grpcio python3-protobuf python3-pytest python3-scapy python3-yaml tshark iproute2
   openssl curl util-linux
 )
+# The Node.js client (clients/node) and its test need node and npm. A node already on PATH
+# (e.g. NodeSource's nodejs, which conflicts with Debian's npm) is used as it is.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
