@@ -249,7 +249,7 @@ def test_trigger_vehicle_announcement_occurrence_3_cycle_100ms(env):
     rx.close()
     assert all(p.payload_type == 4 and p.further_action == 0x10 for _, p in got)
     gaps = [b[0] - a[0] for a, b in zip(got, got[1:])]
-    assert all(0.07 < g < 0.14 for g in gaps), gaps
+    assert all(0.06 < g < 0.16 for g in gaps), gaps
 
 
 def test_list_connections_and_positive_responding(env):
