@@ -105,11 +105,9 @@ absl::Status SecurityFromProto(const v1::SecurityAccess& s, const std::string& p
 
 }  // namespace
 
-absl::StatusOr<doip::UdsConfig> UdsConfigFromProto(const v1::UdsModel& m, const std::string& path) {
-  doip::UdsConfig c;
-  const std::string p = path.empty() ? "" : path + ".";
-  if (auto s = DidsFromProto(m, p, c); !s.ok()) return s;
-  if (auto s = SecurityFromProto(m.security(), p + "security.", c); !s.ok()) return s;
+namespace {
+
+absl::Status ResponsesFromProto(const v1::UdsModel& m, const std::string& p, doip::UdsConfig& c) {
   for (int i = 0; i < m.nrc_overrides_size(); ++i) {
     const auto& o = m.nrc_overrides(i);
     const std::string f = absl::StrFormat("%snrc_overrides[%d]", p, i);
@@ -133,6 +131,15 @@ absl::StatusOr<doip::UdsConfig> UdsConfigFromProto(const v1::UdsModel& m, const 
     if (auto s = CheckByte(p + "response_pending_services", sid); !s.ok()) return s;
     c.response_pending_services.insert(static_cast<uint8_t>(sid));
   }
+  if (m.response_delay_ms() > 60000) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%sresponse_delay_ms %d exceeds 60000", p, m.response_delay_ms()));
+  }
+  c.response_delay = milliseconds(m.response_delay_ms());
+  return absl::OkStatus();
+}
+
+absl::Status SessionsFromProto(const v1::UdsModel& m, const std::string& p, doip::UdsConfig& c) {
   if (m.p2_server_max_ms() != 0) {
     if (auto s = CheckU16(p + "p2_server_max_ms", m.p2_server_max_ms()); !s.ok()) return s;
     c.p2_server_max_ms = static_cast<uint16_t>(m.p2_server_max_ms());
@@ -169,11 +176,18 @@ absl::StatusOr<doip::UdsConfig> UdsConfigFromProto(const v1::UdsModel& m, const 
   c.programming_requires_extended = !m.programming_from_default();
   if (m.reset_duration_ms() != 0) c.reset_duration = milliseconds(m.reset_duration_ms());
   if (m.s3_ms() != 0) c.s3 = milliseconds(m.s3_ms());
-  if (m.response_delay_ms() > 60000) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%sresponse_delay_ms %d exceeds 60000", p, m.response_delay_ms()));
-  }
-  c.response_delay = milliseconds(m.response_delay_ms());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<doip::UdsConfig> UdsConfigFromProto(const v1::UdsModel& m, const std::string& path) {
+  doip::UdsConfig c;
+  const std::string p = path.empty() ? "" : path + ".";
+  if (auto s = DidsFromProto(m, p, c); !s.ok()) return s;
+  if (auto s = SecurityFromProto(m.security(), p + "security.", c); !s.ok()) return s;
+  if (auto s = ResponsesFromProto(m, p, c); !s.ok()) return s;
+  if (auto s = SessionsFromProto(m, p, c); !s.ok()) return s;
   if (auto s = doip::ValidateUdsConfig(c); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(p, s.message()));
   }
