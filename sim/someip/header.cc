@@ -30,6 +30,8 @@ const char* MalformedName(Malformed reason) {
       return "bad_sd_message";
     case Malformed::kBadTpSegment:
       return "bad_tp_segment";
+    case Malformed::kBadFieldPayload:
+      return "bad_field_payload";
   }
   return "unknown";
 }
@@ -101,7 +103,8 @@ SplitResult SplitDatagram(ByteSpan datagram) {
       result.errors.push_back(
           {Malformed::kTruncatedHeader,
            absl::InvalidArgumentError(absl::StrFormat(
-               "SOME/IP header truncated at offset %d: %d bytes, need 16", at, rest.size()))});
+               "SOME/IP header truncated at offset %d: %d bytes, need 16", at, rest.size())),
+           at});
       break;
     }
     Header h = *DecodeHeader(rest);
@@ -109,7 +112,8 @@ SplitResult SplitDatagram(ByteSpan datagram) {
       result.errors.push_back(
           {Malformed::kLengthTooShort,
            absl::InvalidArgumentError(absl::StrFormat(
-               "SOME/IP length %d at offset %d is below the minimum 8", h.length, at))});
+               "SOME/IP length %d at offset %d is below the minimum 8", h.length, at)),
+           at});
       break;
     }
     uint64_t total = uint64_t{h.length} + kLengthOffset;
@@ -118,7 +122,8 @@ SplitResult SplitDatagram(ByteSpan datagram) {
           {Malformed::kLengthBeyondDatagram,
            absl::InvalidArgumentError(absl::StrFormat(
                "SOME/IP length %d at offset %d runs past the datagram end (%d bytes left)",
-               h.length, at, rest.size()))});
+               h.length, at, rest.size())),
+           at});
       break;
     }
     MessageView m;

@@ -83,6 +83,7 @@ enum class Malformed {
   kReturnCodeInRequest,  // _683: requests carry return code 0
   kBadSdMessage,
   kBadTpSegment,
+  kBadFieldPayload,  // getter with a payload, setter without one
 };
 const char* MalformedName(Malformed reason);
 
@@ -91,6 +92,7 @@ const char* MalformedName(Malformed reason);
 struct DecodeError {
   Malformed reason;
   absl::Status status;
+  size_t offset = 0;  // where in the datagram the bad message starts
 };
 
 // Decodes the 16-byte header at the start of `data`; the payload is not checked.
