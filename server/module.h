@@ -4,15 +4,15 @@
 #ifndef ECUSIM_SERVER_MODULE_H_
 #define ECUSIM_SERVER_MODULE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "ecusim/v1/ecu.pb.h"
 #include "server/runtime.h"
 
@@ -43,6 +43,12 @@ class Module {
   // Orderly shutdown on SIGTERM, before the ECUs' components shut down. Blocking.
   virtual void Shutdown() {}
 };
+
+// The module factories, one per protocol module (server/<module>_module.cc).
+std::unique_ptr<Module> CreateSomeIpModule(Runtime& runtime);
+std::unique_ptr<Module> CreateDoipModule(Runtime& runtime);
+std::unique_ptr<Module> CreateDigitalObjectModule(Runtime& runtime);
+std::unique_ptr<Module> CreateAdvertModule(Runtime& runtime);
 
 // Every module of this build, in registration order.
 std::vector<std::unique_ptr<Module>> CreateModules(Runtime& runtime);

@@ -3,15 +3,14 @@
 #ifndef ECUSIM_SIM_CORE_SHARD_H_
 #define ECUSIM_SIM_CORE_SHARD_H_
 
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
 
 namespace ecusim::core {
 

@@ -23,8 +23,8 @@ absl::Status ValidateUnicastAddress(absl::string_view field, absl::string_view a
   std::error_code ec;
   auto parsed = asio::ip::make_address(std::string(address), ec);
   if (ec) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " \"", address,
-                                                   "\" is not an IPv4 or IPv6 address"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " \"", address, "\" is not an IPv4 or IPv6 address"));
   }
   if (parsed.is_multicast() || parsed.is_unspecified() ||
       (parsed.is_v4() && parsed.to_v4() == asio::ip::address_v4::broadcast())) {

@@ -7,9 +7,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "asio/ip/address.hpp"
 #include "sim/core/shard.h"
 #include "sim/observe/hub.h"

@@ -4,14 +4,14 @@
 #ifndef ECUSIM_SIM_OBSERVE_METRICS_H_
 #define ECUSIM_SIM_OBSERVE_METRICS_H_
 
-#include <map>
-#include <memory>
-#include <string>
-
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <string>
 
 namespace ecusim::observe {
 
@@ -26,8 +26,7 @@ class Metrics {
                                                     const std::string& help) {
     return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
   }
-  prometheus::Family<prometheus::Gauge>& Gauges(const std::string& name,
-                                                const std::string& help) {
+  prometheus::Family<prometheus::Gauge>& Gauges(const std::string& name, const std::string& help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
   }
   prometheus::Family<prometheus::Histogram>& Histograms(const std::string& name,

@@ -7,14 +7,12 @@
 namespace ecusim::observe {
 
 bool WatchFilter::Matches(const Observation& o) const {
-  if (!ecu_ids.empty() &&
-      std::find(ecu_ids.begin(), ecu_ids.end(), o.ecu_id) == ecu_ids.end()) {
+  if (!ecu_ids.empty() && std::find(ecu_ids.begin(), ecu_ids.end(), o.ecu_id) == ecu_ids.end()) {
     return false;
   }
   if (kind_prefixes.empty()) return true;
-  return std::any_of(kind_prefixes.begin(), kind_prefixes.end(), [&](const std::string& p) {
-    return absl::StartsWith(o.kind, p);
-  });
+  return std::any_of(kind_prefixes.begin(), kind_prefixes.end(),
+                     [&](const std::string& p) { return absl::StartsWith(o.kind, p); });
 }
 
 size_t Watcher::Drain(size_t max, std::vector<Item>& out) {

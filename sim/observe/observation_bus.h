@@ -89,8 +89,7 @@ class ObservationBus {
 
   // Starts a watch: the snapshot and the sync marker are queued before this returns. `wakeup`
   // is called when items arrive for a watcher whose queue had been drained empty.
-  std::shared_ptr<Watcher> Watch(WatchFilter filter, size_t capacity,
-                                 std::function<void()> wakeup);
+  std::shared_ptr<Watcher> Watch(WatchFilter filter, size_t capacity, std::function<void()> wakeup);
   void Unwatch(const std::shared_ptr<Watcher>& watcher);
 
   // Called with the number of observations dropped, each time a watcher drops one.
