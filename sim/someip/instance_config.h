@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -81,6 +82,9 @@ struct InstanceConfig {
   uint32_t max_subscribers = 0;  // per eventgroup, 0 = unlimited
   FaultConfig faults;
   size_t tp_max_segment = kDefaultMaxSegment;
+  // Opaque to the data plane: what the control plane was asked for (a serialized proto), so
+  // applying the same scenario twice can tell that nothing changed.
+  std::string origin;
 
   uint32_t EffectiveTtl() const;
 };

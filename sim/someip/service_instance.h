@@ -124,6 +124,7 @@ class ServiceInstance {
   // Live handling: calls of `methods` (empty = all) go to `forward` instead of behaviours.
   void SetForwarder(std::set<uint16_t> methods, std::function<void(const ForwardedCall&)> forward);
   void ClearForwarder();
+  bool has_forwarder() const { return static_cast<bool>(forward_); }
   // Answers a forwarded call. NOT_FOUND when the call is unknown or timed out.
   absl::Status CompleteCall(core::TimePoint now, uint64_t call_id, const MethodBehavior& b,
                             Datagrams& out);

@@ -281,6 +281,7 @@ void SomeIpEcu::Shutdown() {
   for (auto& [port, s] : ports_) s->socket.close(ec);
   ports_.clear();
   alive_.reset();
+  if (shutdown_hook_) std::exchange(shutdown_hook_, nullptr)();
 }
 
 }  // namespace ecusim::someip

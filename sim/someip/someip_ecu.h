@@ -5,6 +5,7 @@
 #ifndef ECUSIM_SIM_SOMEIP_SOMEIP_ECU_H_
 #define ECUSIM_SIM_SOMEIP_SOMEIP_ECU_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,8 @@ class SomeIpEcu : public ecu::EcuComponent {
                                 ByteSpan value, size_t* recipients);
   absl::Status SetGenerator(uint16_t service_id, uint16_t instance_id, uint16_t eventgroup_id,
                             uint16_t event_id, std::optional<GeneratorConfig> config);
+  // Called once from Shutdown (the control plane forgets the ECU's offers).
+  void set_shutdown_hook(std::function<void()> hook) { shutdown_hook_ = std::move(hook); }
   // Sends what the state machine produced and re-arms the SD timer.
   void Dispatch(Datagrams& out);
 
@@ -89,6 +92,7 @@ class SomeIpEcu : public ecu::EcuComponent {
   FanOut fan_out_;
   std::shared_ptr<bool> alive_;
   bool shut_down_ = false;
+  std::function<void()> shutdown_hook_;
 };
 
 }  // namespace ecusim::someip
