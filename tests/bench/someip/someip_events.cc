@@ -143,7 +143,7 @@ struct Result {
 };
 
 void Print(const char* name, const Result& r) {
-  std::printf("%-44s %12.0f sent/s %12.0f received/s   loss %llu\n", name, r.sent_per_s,
+  std::printf("%-46s %10.0f target/s %10.0f received/s  loss %llu\n", name, r.sent_per_s,
               r.received_per_s, static_cast<unsigned long long>(r.lost));
   std::fflush(stdout);
 }
@@ -315,19 +315,27 @@ class Bench {
     Check(someip_->SetEventGenerator(&c, r, &out), "SetEventGenerator");
   }
 
-  // (b) The in-sim generator at `rate` events/s to `subscribers` subscribers.
+  // (b) The in-sim generator delivering `rate` notifications/s in total to `subscribers`
+  // subscribers (events/s = rate / subscribers).
   Result Generator(int subscribers, double rate) {
     std::vector<int> fds = Subscribe(subscribers);
     Receiver receiver(fds, 16);
-    uint32_t burst = static_cast<uint32_t>(rate / 1000.0);
-    SetGenerator(std::max<uint32_t>(burst, 1), 1, true);
+    double events_per_s = rate / subscribers;
+    uint32_t period_ms = 1;
+    uint32_t burst = static_cast<uint32_t>(events_per_s / 1000.0);
+    if (burst == 0) {
+      burst = 1;
+      period_ms = static_cast<uint32_t>(std::max(1.0, 1000.0 / events_per_s));
+    }
+    SetGenerator(burst, period_ms, true);
     auto start = Clock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(g_seconds));
     SetGenerator(0, 0, false);
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     receiver.Stop();
-    Result r{burst * 1000.0 * subscribers, receiver.received() / secs, receiver.Lost()};
+    Result r{burst * (1000.0 / period_ms) * subscribers, receiver.received() / secs,
+             receiver.Lost()};
     Unsubscribe(fds);
     return r;
   }
@@ -403,7 +411,10 @@ int main(int argc, char** argv) {
     if (r.lost == 0 && r.received_per_s > best.received_per_s) best = r;
   }
   Result hundred = bench.Generator(100, raw.received_per_s * 0.5);
+  // For the raw loop "target" is what sendmmsg accepted.
   Print("(b) generator -> 100 subscribers (deliveries)", hundred);
+  Result hundred_full = bench.Generator(100, raw.received_per_s * 0.8);
+  Print("(b) generator -> 100 subscribers @ 80% (deliv.)", hundred_full);
   Result pub = bench.Publish(500);
   Print("(c) PublishEvents over gRPC -> 1 subscriber", pub);
   double ratio = raw.received_per_s > 0 ? best.received_per_s / raw.received_per_s : 0;
