@@ -7,12 +7,12 @@ PACKAGES=(
   # build
   cmake ninja-build pkg-config g++ make git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev
+  libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # tests: real peers and independent decoders
-  python3 python3-grpcio python3-protobuf python3-pytest python3-scapy tshark iproute2
+  python3 python3-grpcio python3-protobuf python3-pytest python3-scapy python3-yaml tshark iproute2
   openssl curl util-linux
 )
 

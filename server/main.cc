@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/ecusim_server.h"
@@ -64,6 +65,12 @@ int main(int argc, char** argv) {
       "Control API: ecusim.v1 (EcuService, SomeIpService, DoipService, "
       "DigitalObjectService, AdvertisementService, ObserveService), gRPC health and "
       "reflection. Metrics: http://<--metrics>/metrics. SIGTERM/SIGINT: orderly shutdown.");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
 
   using ecusim::server::kDemoScenarioYaml;
@@ -123,8 +130,8 @@ int main(int argc, char** argv) {
   settings.advertise = absl::GetFlag(FLAGS_advertise);
   ecusim::server::EcusimServer server(settings);
 
+  if (auto s = server.ValidateScenario(scenario); !s.ok()) Fail(2, std::string(s.message()));
   if (absl::GetFlag(FLAGS_check_config)) {
-    if (auto s = server.ValidateScenario(scenario); !s.ok()) Fail(2, std::string(s.message()));
     std::printf("%s: valid, %d ECUs\n", config.empty() ? "demo scenario" : config.c_str(),
                 scenario.ecus_size());
     std::fflush(stdout);

@@ -6,6 +6,7 @@ namespace, so fixed ports and 127.0.0.x addresses are private to the test.
 """
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -54,13 +55,21 @@ class Ecusimd:
     def wait_serving(self, timeout=10.0):
         """Waits until gRPC health says SERVING; raises with ecusimd's stderr otherwise."""
         deadline = time.monotonic() + timeout
+        # Wait for the port first: a gRPC channel that fails to connect backs off for ~1 s.
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.grpc_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.02)
         health = health_pb2_grpc.HealthStub(self.channel)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"ecusimd exited with {self.proc.returncode}: "
                                    f"{self.proc.stderr.read().decode()}")
             try:
-                reply = health.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+                reply = health.Check(health_pb2.HealthCheckRequest(), timeout=0.5,
+                                     wait_for_ready=True)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
