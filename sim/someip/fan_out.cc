@@ -35,7 +35,10 @@ bool FanOut::AddNotification(int fd, ServiceInstance& instance, uint16_t event_i
   // The session id advances even with no recipient: one id per event (_932).
   size_t len = instance.EncodeNotification(event_id, payload, slots_.get() + slot * kSlotSize);
   for (const Endpoint& ep : to) {
-    if (instance.DropByFault()) continue;
+    if (instance.DropByFault()) {
+      ++totals_.dropped_by_fault;
+      continue;
+    }
     Queue(ep, slot, len);
   }
   return true;

@@ -26,6 +26,7 @@ class FanOut {
   struct Totals {
     uint64_t sent = 0;
     uint64_t failed = 0;
+    uint64_t dropped_by_fault = 0;
   };
 
   FanOut();

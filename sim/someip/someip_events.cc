@@ -28,6 +28,7 @@ void SomeIpEcu::FlushEvents() {
   FanOut::Totals t = fan_out_.TakeTotals();
   if (t.sent) reporter_.CountSent(Sent::kNotification, t.sent);
   if (t.failed) reporter_.CountNotificationDropped("send_error", t.failed);
+  if (t.dropped_by_fault) reporter_.CountNotificationDropped("fault", t.dropped_by_fault);
 }
 
 absl::StatusOr<size_t> SomeIpEcu::SendEvent(uint16_t service_id, uint16_t instance_id,

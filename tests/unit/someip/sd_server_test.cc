@@ -117,6 +117,29 @@ TEST_F(SdServerTest, MainPhaseOffersOfOneEcuShareOneMessage) {
   for (auto& [t, d] : sent) EXPECT_EQ(DecodeSd(d.bytes).entries.size(), 2u);
 }
 
+TEST_F(SdServerTest, ManyOffersAreSplitIntoDatagramsWithinTheUdpLimit) {
+  for (uint16_t i = 0; i < 80; ++i) {
+    InstanceConfig c = Demo(static_cast<uint16_t>(0x1000 + i), 1, static_cast<uint16_t>(31000 + i));
+    c.timing.initial_delay_min = c.timing.initial_delay_max = milliseconds(10);
+    ASSERT_TRUE(server_.Offer(clock_.Now(), c).ok());
+  }
+  auto sent = RunUntil(clock_.Now() + milliseconds(10));
+  size_t entries = 0;
+  for (auto& [t, d] : sent) {
+    EXPECT_LE(d.bytes.size(), kHeaderSize + kMaxUdpPayload);
+    SdMessage m = DecodeSd(d.bytes);
+    EXPECT_TRUE(ValidateOptionRefs(m).ok());
+    for (const Entry& e : m.entries) {
+      ++entries;
+      auto opts = m.OptionsOf(e);
+      ASSERT_EQ(opts.size(), 1u);
+      EXPECT_EQ(opts[0]->port, 31000 + (e.service_id - 0x1000));
+    }
+  }
+  EXPECT_GE(sent.size(), 2u);
+  EXPECT_EQ(entries, 80u);
+}
+
 TEST_F(SdServerTest, MulticastSessionWrapsToOneAndClearsRebootFlag) {
   ASSERT_TRUE(server_.Offer(clock_.Now(), Demo()).ok());
   std::vector<std::pair<uint16_t, bool>> seen;
