@@ -1,4 +1,5 @@
 // SomeIpService streams: PublishEvents (client stream, high rate) and HandleMethods (bidi).
+#include <array>
 #include <deque>
 #include <memory>
 
@@ -13,54 +14,108 @@ namespace {
 using someip::ServiceInstance;
 using someip::SomeIpEcu;
 
-// Reads one message at a time and only asks for the next once the shard has sent the
-// previous one's events: gRPC flow control is the only buffer, nothing queues without bound.
+// Keeps at most two messages in flight: one being sent by the shard while the next is read,
+// so gRPC decoding and sending overlap. gRPC flow control is the only other buffer; nothing
+// queues without bound. Messages of one stream go to one shard in order (asio posts are FIFO).
 class PublishEventsReactor : public grpc::ServerReadReactor<v1::PublishEventsRequest> {
  public:
   PublishEventsReactor(SomeIpServiceImpl& service, v1::PublishEventsResponse* response)
       : service_(service), response_(response) {
-    StartRead(&request_);
+    reading_ = true;
+    StartRead(&buffers_[0]);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::OK);
-    if (!request_.ecu_id().empty()) {
-      ecu_id_ = request_.ecu_id();
-      service_id_ = request_.service_id();
-      instance_id_ = request_.instance_id();
+    bool read_more = false;
+    bool finish = false;
+    grpc::Status status;
+    v1::PublishEventsRequest* request = nullptr;
+    std::string ecu_id;
+    uint32_t service_id = 0, instance_id = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (!ok) {
+        eof_ = true;
+      } else {
+        request = &buffers_[read_index_];
+        if (!request->ecu_id().empty()) {
+          ecu_id_ = request->ecu_id();
+          service_id_ = request->service_id();
+          instance_id_ = request->instance_id();
+        }
+        if (ecu_id_.empty()) {
+          status_ = ToGrpcStatus(absl::InvalidArgumentError(
+              "the first PublishEventsRequest must name ecu_id, service_id and instance_id"));
+          request = nullptr;
+        } else {
+          ecu_id = ecu_id_;
+          service_id = service_id_;
+          instance_id = instance_id_;
+          ++in_flight_;
+          read_index_ ^= 1;
+        }
+      }
+      Decide(read_more, finish, status);
     }
-    if (ecu_id_.empty()) {
-      return Finish(ToGrpcStatus(absl::InvalidArgumentError(
-          "the first PublishEventsRequest must name ecu_id, service_id and instance_id")));
+    if (request != nullptr) {
+      service_.RunOnInstance(
+          ecu_id, service_id, instance_id,
+          [this, request](SomeIpEcu& c, ServiceInstance& inst) {
+            Publish(c, inst, *request);
+            return absl::OkStatus();
+          },
+          [this](absl::Status s) { OnPublished(s); });
     }
-    service_.RunOnInstance(
-        ecu_id_, service_id_, instance_id_,
-        [this](SomeIpEcu& c, ServiceInstance& inst) {
-          Publish(c, inst);
-          return absl::OkStatus();
-        },
-        [this](absl::Status s) {
-          if (!s.ok()) return Finish(ToGrpcStatus(s));
-          StartRead(&request_);
-        });
+    Act(read_more, finish, status);
   }
 
   void OnDone() override { delete this; }
 
  private:
+  void OnPublished(const absl::Status& s) {
+    bool read_more = false, finish = false;
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      if (!s.ok() && status_.ok()) status_ = ToGrpcStatus(s);
+      Decide(read_more, finish, status);
+    }
+    Act(read_more, finish, status);
+  }
+
+  // Under mu_: what to do next (acted upon outside the lock).
+  void Decide(bool& read_more, bool& finish, grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if ((eof_ || !status_.ok()) && in_flight_ == 0 && !reading_) {
+      finished_ = finish = true;
+      status = status_;
+      return;
+    }
+    if (!reading_ && !eof_ && status_.ok() && in_flight_ < 2) {
+      reading_ = read_more = true;
+      next_read_ = &buffers_[read_index_];
+    }
+  }
+
+  void Act(bool read_more, bool finish, const grpc::Status& status) {
+    if (read_more) StartRead(next_read_);
+    if (finish) Finish(status);
+  }
+
   // On the ECU's shard.
-  void Publish(SomeIpEcu& c, ServiceInstance& inst) {
+  void Publish(SomeIpEcu& c, ServiceInstance& inst, v1::PublishEventsRequest& request) {
     uint64_t sent = 0;
     uint64_t rejected = 0;
     std::string error;
-    for (const v1::PublishedEvent& e : request_.events()) {
+    for (const v1::PublishedEvent& e : request.events()) {
       if (e.eventgroup_id() > 0xFFFF || e.event_id() > 0xFFFF) {
         ++rejected;
-        if (response_->first_error().empty()) {
-          response_->set_first_error(
-              absl::StrFormat("eventgroup 0x%X / event 0x%X do not fit 16 "
-                              "bits",
-                              e.eventgroup_id(), e.event_id()));
+        if (first_error_.empty()) {
+          first_error_ = absl::StrFormat("eventgroup 0x%X / event 0x%X do not fit 16 bits",
+                                         e.eventgroup_id(), e.event_id());
         }
         continue;
       }
@@ -68,24 +123,34 @@ class PublishEventsReactor : public grpc::ServerReadReactor<v1::PublishEventsReq
       if (c.QueueEvent(inst, static_cast<uint16_t>(e.eventgroup_id()),
                        static_cast<uint16_t>(e.event_id()),
                        someip::ByteSpan(reinterpret_cast<const uint8_t*>(p.data()), p.size()),
-                       response_->first_error().empty() ? &error : nullptr)) {
+                       first_error_.empty() ? &error : nullptr)) {
         ++sent;
       } else {
         ++rejected;
-        if (response_->first_error().empty()) response_->set_first_error(error);
+        if (first_error_.empty()) first_error_ = error;
       }
     }
     c.FlushEvents();
     response_->set_sent(response_->sent() + sent);
     response_->set_rejected(response_->rejected() + rejected);
+    response_->set_first_error(first_error_);
   }
 
   SomeIpServiceImpl& service_;
-  v1::PublishEventsResponse* response_;
-  v1::PublishEventsRequest request_;
-  std::string ecu_id_;
-  uint32_t service_id_ = 0;
-  uint32_t instance_id_ = 0;
+  v1::PublishEventsResponse* response_;  // written on the shard only, read after Finish
+  std::string first_error_;
+  std::array<v1::PublishEventsRequest, 2> buffers_;
+  absl::Mutex mu_;
+  int read_index_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool eof_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  v1::PublishEventsRequest* next_read_ = nullptr;
+  std::string ecu_id_ ABSL_GUARDED_BY(mu_);
+  uint32_t service_id_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t instance_id_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Calls the instance forwards, queued for the stream. Outlives the reactor (the shard may

@@ -323,9 +323,9 @@ class Bench {
     double events_per_s = rate / subscribers;
     uint32_t period_ms = 1;
     uint32_t burst = static_cast<uint32_t>(events_per_s / 1000.0);
-    if (burst == 0) {
-      burst = 1;
-      period_ms = static_cast<uint32_t>(std::max(1.0, 1000.0 / events_per_s));
+    if (burst == 0) {  // under 1000 events/s: bursts every 10 ms
+      period_ms = 10;
+      burst = std::max<uint32_t>(1, static_cast<uint32_t>(events_per_s / 100.0 + 0.5));
     }
     SetGenerator(burst, period_ms, true);
     auto start = Clock::now();
