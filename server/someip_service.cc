@@ -384,8 +384,13 @@ grpc::ServerUnaryReactor* SomeIpServiceImpl::SetFaults(grpc::CallbackServerConte
   }
   RunOnInstance(
       request->ecu_id(), request->service_id(), request->instance_id(),
-      [faults = *f](SomeIpEcu&, ServiceInstance& inst) {
+      [faults = *f, proto = request->faults()](SomeIpEcu&, ServiceInstance& inst) {
         inst.SetFaults(faults);
+        // ListOffers shows what runs; re-applying a scenario restores the scenario's faults.
+        v1::ServiceInstance origin;
+        origin.ParseFromString(inst.config().origin);
+        *origin.mutable_faults() = proto;
+        inst.set_origin(origin.SerializeAsString());
         return absl::OkStatus();
       },
       [reactor](absl::Status s) { FinishUnary(reactor, s); });

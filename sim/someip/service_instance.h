@@ -121,6 +121,7 @@ class ServiceInstance {
   // NOT_FOUND naming the method when it is not a method of the service.
   absl::Status SetMethodBehavior(uint16_t method_id, MethodBehavior behavior);
   void SetFaults(const FaultConfig& faults) { config_.faults = faults; }
+  void set_origin(std::string origin) { config_.origin = std::move(origin); }
   // Live handling: calls of `methods` (empty = all) go to `forward` instead of behaviours.
   void SetForwarder(std::set<uint16_t> methods, std::function<void(const ForwardedCall&)> forward);
   void ClearForwarder();

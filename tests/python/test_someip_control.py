@@ -135,6 +135,8 @@ def test_faults_and_field_and_observations(ecusimd, client):
         faults=someip_pb2.FaultInjection(nack_subscriptions=True)))
     nack = subscribe(client, counter=3)
     assert nack.ttl == 0 and nack.cnt == 3
+    listed = someip.ListOffers(someip_pb2.ListOffersRequest(ecu_id="brake")).offers[0]
+    assert listed.instance.faults.nack_subscriptions and listed.phase in ("repetition", "main")
     someip.SetFaults(someip_pb2.SetFaultsRequest(
         ecu_id="brake", service_id=SERVICE, instance_id=1,
         faults=someip_pb2.FaultInjection(drop_notifications_percent=100)))
