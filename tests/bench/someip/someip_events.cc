@@ -35,6 +35,7 @@ constexpr size_t kPayload = 64;
 constexpr const char* kEcu = "127.0.0.2";
 constexpr uint16_t kServicePort = 30501;
 double g_seconds = 2.0;
+std::string g_only;  // "", "raw", "generator" or "publish": run only that part
 
 int UdpSocket(const char* addr, uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -396,11 +397,17 @@ class Bench {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--seconds=", 10) == 0) g_seconds = std::atof(argv[i] + 10);
+    if (std::strncmp(argv[i], "--only=", 7) == 0) g_only = argv[i] + 7;
   }
   std::printf("someip_events: %zu-byte payloads, %.1f s per run, loopback\n", kPayload, g_seconds);
   Result raw = RawSendmmsg();
   Print("(a) raw sendmmsg loop", raw);
+  if (g_only == "raw") return 0;
   Bench bench;
+  if (g_only == "publish") {
+    Print("(c) PublishEvents over gRPC -> 1 subscriber", bench.Publish(500));
+    return 0;
+  }
   Result best;
   for (double share : {0.5, 0.7, 0.9, 1.1, 1.3}) {
     double rate = raw.received_per_s * share;
