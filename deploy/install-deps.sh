@@ -9,6 +9,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
+  # local service advertisements: JSON files (header-only)
+  nlohmann-json3-dev
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # tests: real peers and independent decoders
