@@ -9,14 +9,19 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libssl-dev prometheus-cpp-dev libasio-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
-  # local service advertisements: JSON files (header-only)
-  nlohmann-json3-dev
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # tests: real peers and independent decoders
   python3 python3-grpcio python3-protobuf python3-pytest python3-scapy python3-yaml tshark iproute2
   openssl curl util-linux
 )
+# The Node.js client (clients/node) and its test need node and npm. A node already on PATH
+# (e.g. NodeSource's nodejs, which conflicts with Debian's npm) is used as it is.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
