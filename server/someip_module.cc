@@ -1,74 +1,114 @@
-// Placeholder: the someip module has not landed; its RPCs answer UNIMPLEMENTED.
+// The SOME/IP module of ecusimd: SomeIpService plus the `someip_offers` part of scenarios.
+#include <future>
+#include <set>
+
 #include "absl/strings/str_cat.h"
-#include "ecusim/v1/someip.grpc.pb.h"
-#include "server/unimplemented.h"
+#include "absl/strings/str_format.h"
+#include "server/module.h"
+#include "server/someip_service.h"
 
 namespace ecusim::server {
 namespace {
 
-class Service final : public v1::SomeIpService::CallbackService {
-  grpc::ServerUnaryReactor* StartOffer(grpc::CallbackServerContext* ctx,
-                                       const v1::StartOfferRequest*, v1::Offer*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.StartOffer");
-  }
-  grpc::ServerUnaryReactor* StopOffer(grpc::CallbackServerContext* ctx, const v1::StopOfferRequest*,
-                                      v1::StopOfferResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.StopOffer");
-  }
-  grpc::ServerUnaryReactor* ListOffers(grpc::CallbackServerContext* ctx,
-                                       const v1::ListOffersRequest*,
-                                       v1::ListOffersResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.ListOffers");
-  }
-  grpc::ServerUnaryReactor* SendEvent(grpc::CallbackServerContext* ctx, const v1::SendEventRequest*,
-                                      v1::SendEventResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.SendEvent");
-  }
-  grpc::ServerReadReactor<v1::PublishEventsRequest>* PublishEvents(
-      grpc::CallbackServerContext*, v1::PublishEventsResponse*) override {
-    return new UnimplementedReactor<grpc::ServerReadReactor<v1::PublishEventsRequest>>(
-        "SomeIpService.PublishEvents");
-  }
-  grpc::ServerUnaryReactor* SetField(grpc::CallbackServerContext* ctx, const v1::SetFieldRequest*,
-                                     v1::SetFieldResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.SetField");
-  }
-  grpc::ServerUnaryReactor* SetEventGenerator(grpc::CallbackServerContext* ctx,
-                                              const v1::SetEventGeneratorRequest*,
-                                              v1::SetEventGeneratorResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.SetEventGenerator");
-  }
-  grpc::ServerUnaryReactor* SetMethodBehavior(grpc::CallbackServerContext* ctx,
-                                              const v1::SetMethodBehaviorRequest*,
-                                              v1::SetMethodBehaviorResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.SetMethodBehavior");
-  }
-  grpc::ServerBidiReactor<v1::MethodReply, v1::MethodCall>* HandleMethods(
-      grpc::CallbackServerContext*) override {
-    return new UnimplementedReactor<grpc::ServerBidiReactor<v1::MethodReply, v1::MethodCall>>(
-        "SomeIpService.HandleMethods");
-  }
-  grpc::ServerUnaryReactor* ListSubscriptions(grpc::CallbackServerContext* ctx,
-                                              const v1::ListSubscriptionsRequest*,
-                                              v1::ListSubscriptionsResponse*) override {
-    return UnimplementedUnary(ctx, "SomeIpService.ListSubscriptions");
-  }
-};
+using someip::kComponentKey;
+using someip::SomeIpEcu;
 
-class Placeholder final : public PlaceholderModule {
+class SomeIpModule final : public Module {
  public:
-  Placeholder() : PlaceholderModule("someip", std::make_unique<Service>()) {}
+  explicit SomeIpModule(Runtime& runtime) : runtime_(runtime), service_(runtime) {}
+
+  absl::string_view name() const override { return "someip"; }
+  grpc::Service* service() override { return &service_; }
+
   absl::Status ValidateScenarioEcu(const v1::ScenarioEcu& entry, absl::string_view path) override {
-    if (entry.someip_offers_size() > 0) {
-      return absl::UnimplementedError(
-          absl::StrCat(path, ": someip is not implemented in this build of ecusimd yet"));
+    std::set<std::pair<uint32_t, uint32_t>> seen;
+    std::optional<std::pair<std::string, uint16_t>> sd;
+    for (int i = 0; i < entry.someip_offers_size(); ++i) {
+      std::string p = absl::StrFormat("%s.someip_offers[%d]", path, i);
+      const v1::ServiceInstance& o = entry.someip_offers(i);
+      auto c = InstanceFromProto(o, p);
+      if (!c.ok()) return c.status();
+      if (!seen.insert({o.service().id(), o.instance_id()}).second) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: service 0x%04X instance 0x%04X is listed twice", p,
+                            o.service().id(), o.instance_id()));
+      }
+      auto choice = *SdEndpointFromProto(o, p);
+      std::pair<std::string, uint16_t> key{choice.group.to_string(), choice.port};
+      if (sd && *sd != key) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s.sd_multicast_address: %s:%d differs from the ECU's other offers (%s:%d)", p,
+            key.first, key.second, sd->first, sd->second));
+      }
+      sd = key;
     }
     return absl::OkStatus();
   }
+
+  absl::StatusOr<bool> ApplyScenarioEcu(const v1::ScenarioEcu& entry) override {
+    std::vector<std::pair<someip::InstanceConfig, SdEndpointChoice>> wanted;
+    for (int i = 0; i < entry.someip_offers_size(); ++i) {
+      std::string p = absl::StrFormat("someip_offers[%d]", i);
+      auto c = InstanceFromProto(entry.someip_offers(i), p);
+      if (!c.ok()) return c.status();
+      wanted.emplace_back(std::move(*c), *SdEndpointFromProto(entry.someip_offers(i), p));
+    }
+    auto changed = std::make_shared<bool>(false);
+    std::promise<absl::Status> done;
+    runtime_.ecus.RunOn(
+        entry.ecu().id(),
+        [this, &wanted, changed](ecu::Ecu& ecu) { return Apply(ecu, wanted, *changed); },
+        [&done](absl::Status s) { done.set_value(s); });
+    absl::Status s = done.get_future().get();
+    if (!s.ok()) return s;
+    return *changed;
+  }
+
+ private:
+  // On the ECU's shard: stop offers that are gone or changed, start new or changed ones.
+  absl::Status Apply(ecu::Ecu& ecu,
+                     std::vector<std::pair<someip::InstanceConfig, SdEndpointChoice>>& wanted,
+                     bool& changed) {
+    std::map<someip::InstanceKey, const someip::InstanceConfig*> by_key;
+    for (auto& [c, sd] : wanted) {
+      by_key[someip::MakeInstanceKey(c.service.id, c.instance_id)] = &c;
+    }
+    std::set<someip::InstanceKey> keep;
+    if (auto* comp = ecu.component_as<SomeIpEcu>(kComponentKey)) {
+      bool same_sd =
+          wanted.empty() ||
+          comp->sd_multicast() == someip::Endpoint(wanted[0].second.group, wanted[0].second.port);
+      for (someip::ServiceInstance* inst : comp->server().Instances()) {
+        auto it = by_key.find(inst->key());
+        if (same_sd && it != by_key.end() && it->second->origin == inst->config().origin) {
+          keep.insert(inst->key());
+        }
+      }
+      for (someip::ServiceInstance* inst : comp->server().Instances()) {
+        if (keep.count(inst->key())) continue;
+        if (auto s = service_.StopOfferOnShard(ecu, inst->service_id(), inst->instance_id());
+            !s.ok()) {
+          return s;
+        }
+        changed = true;
+      }
+    }
+    for (auto& [c, sd] : wanted) {
+      if (keep.count(someip::MakeInstanceKey(c.service.id, c.instance_id))) continue;
+      if (auto s = service_.StartOfferOnShard(ecu, {}, c, sd, nullptr); !s.ok()) return s;
+      changed = true;
+    }
+    return absl::OkStatus();
+  }
+
+  Runtime& runtime_;
+  SomeIpServiceImpl service_;
 };
 
 }  // namespace
 
-std::unique_ptr<Module> CreateSomeIpModule(Runtime&) { return std::make_unique<Placeholder>(); }
+std::unique_ptr<Module> CreateSomeIpModule(Runtime& runtime) {
+  return std::make_unique<SomeIpModule>(runtime);
+}
 
 }  // namespace ecusim::server

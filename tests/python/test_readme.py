@@ -24,3 +24,15 @@ def test_talking_to_it_example(ecusimd):
     assert 'INVALID_ARGUMENT ecu.id "Door!"' in r.stdout
     assert "snapshot: ecu.created gateway" in r.stdout
     assert "live: ecu.deleted" in r.stdout
+
+
+def test_someip_example(ecusimd):
+    blocks = [b for b in readme_blocks() if "SomeIpServiceStub" in b]
+    assert blocks, "README lost its SOME/IP example"
+    ecusimd(demo=True, grpc_port=50051)
+    script = blocks[0].replace("build/default/python", os.environ["ECUSIM_PY_STUBS"])
+    r = subprocess.run(["sh", "-c", script], cwd=harness.SOURCE_DIR, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "ecus/brake/someip/4660.1" in r.stdout
+    assert "0x80 0 b'ping'" in r.stdout
