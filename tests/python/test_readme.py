@@ -36,3 +36,13 @@ def test_someip_example(ecusimd):
     assert r.returncode == 0, r.stderr
     assert "ecus/brake/someip/4660.1" in r.stdout
     assert "0x80 0 b'ping'" in r.stdout
+
+
+def test_doip_example(ecusimd):
+    blocks = [b for b in readme_blocks() if "routing activation" in b]
+    assert blocks, "README lost its DoIP example"
+    ecusimd(demo=True, grpc_port=50051)
+    r = subprocess.run(["sh", "-c", blocks[0]], cwd=harness.SOURCE_DIR, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["0x6 0x10", "0x8002", "0x8001 62 f1 8c 45 4e 47 30 30 31"]
