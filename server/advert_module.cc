@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "server/advert_service.h"
+#include "server/build_info.h"
 #include "server/module.h"
 
 namespace ecusim::server {
@@ -27,13 +28,6 @@ constexpr char kComponentKey[] = "advert";
 constexpr char kSelfType[] = "ecusim";
 // Room left for the ECU id list in the self-advertisement (the limit is 4096 bytes in all).
 constexpr size_t kMaxEcuListBytes = 3072;
-
-#ifndef ECUSIM_VERSION
-#define ECUSIM_VERSION "0.0.0"
-#endif
-#ifndef ECUSIM_COMMIT
-#define ECUSIM_COMMIT "unknown"
-#endif
 
 // Withdraws its ECU's advertisements when the ECU is deleted (runs on the ECU's shard; the
 // file work is a few unlinks, lock waits are bounded). Holds the registry weakly: ECUs may

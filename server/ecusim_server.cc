@@ -6,13 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-
-#ifndef ECUSIM_VERSION
-#define ECUSIM_VERSION "dev"
-#endif
-#ifndef ECUSIM_COMMIT
-#define ECUSIM_COMMIT "unknown"
-#endif
+#include "server/build_info.h"
 
 namespace ecusim::server {
 

@@ -5,14 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/build_info.h"
 #include "server/grpc_util.h"
-
-#ifndef ECUSIM_VERSION
-#define ECUSIM_VERSION "dev"
-#endif
-#ifndef ECUSIM_COMMIT
-#define ECUSIM_COMMIT "unknown"
-#endif
 
 namespace ecusim::server {
 namespace {
