@@ -18,8 +18,8 @@ using Clock = std::chrono::steady_clock;
 void Report(const char* what, std::vector<double>& us) {
   std::sort(us.begin(), us.end());
   auto pct = [&](double p) { return us[static_cast<size_t>(p * (us.size() - 1))]; };
-  std::printf("%-28s n=%zu  p50=%7.1f us  p99=%7.1f us  max=%7.1f us\n", what, us.size(),
-              pct(0.5), pct(0.99), us.back());
+  std::printf("%-28s n=%zu  p50=%7.1f us  p99=%7.1f us  max=%7.1f us\n", what, us.size(), pct(0.5),
+              pct(0.99), us.back());
 }
 
 }  // namespace
