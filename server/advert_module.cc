@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -154,18 +153,12 @@ class AdvertModule : public Module {
 };
 
 absl::Status AdvertModule::AttachComponent(const std::string& ecu_id) {
-  std::promise<absl::Status> done;
-  auto result = done.get_future();
-  runtime_.ecus.RunOn(
-      ecu_id,
-      [this, ecu_id](ecu::Ecu& ecu) {
-        if (ecu.component(kComponentKey) == nullptr) {
-          ecu.set_component(kComponentKey, std::make_unique<EcuAdverts>(registry_, ecu_id));
-        }
-        return absl::OkStatus();
-      },
-      [&done](absl::Status s) { done.set_value(std::move(s)); });
-  return result.get();
+  return runtime_.ecus.RunOnAndWait(ecu_id, [this, ecu_id](ecu::Ecu& ecu) {
+    if (ecu.component(kComponentKey) == nullptr) {
+      ecu.set_component(kComponentKey, std::make_unique<EcuAdverts>(registry_, ecu_id));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<bool> AdvertModule::ApplyScenarioEcu(const v1::ScenarioEcu& entry) {

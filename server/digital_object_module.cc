@@ -191,10 +191,8 @@ class DigitalObjectModule final : public Module {
       wanted = std::make_shared<dobj::EndpointConfig>(std::move(*config));
     }
     auto changed = std::make_shared<bool>(false);
-    std::promise<absl::Status> done;
-    runtime_.ecus.RunOn(
-        entry.ecu().id(),
-        [wanted, changed](ecu::Ecu& ecu) -> absl::Status {
+    absl::Status s = runtime_.ecus.RunOnAndWait(
+        entry.ecu().id(), [wanted, changed](ecu::Ecu& ecu) -> absl::Status {
           dobj::Endpoint* running = EndpointOf(ecu);
           if (!wanted) {
             if (running) ecu.erase_component(dobj::kComponentKey);
@@ -208,9 +206,7 @@ class DigitalObjectModule final : public Module {
           if (!endpoint.ok()) return endpoint.status();
           ecu.set_component(std::string(dobj::kComponentKey), std::move(*endpoint));
           return absl::OkStatus();
-        },
-        [&done](absl::Status s) { done.set_value(std::move(s)); });
-    absl::Status s = done.get_future().get();
+        });
     if (!s.ok()) return s;
     return *changed;
   }

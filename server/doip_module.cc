@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/notification.h"
 #include "ecusim/v1/doip.grpc.pb.h"
 #include "server/doip_convert.h"
 #include "server/doip_stream.h"
@@ -278,11 +277,8 @@ class DoipModule final : public Module {
     }
     const std::string tag = entry.has_doip() ? entry.doip().SerializeAsString() : "";
     bool changed = false;
-    absl::Status result;
-    absl::Notification done;
-    runtime_.ecus.RunOn(
-        entry.ecu().id(),
-        [&](ecu::Ecu& ecu) -> absl::Status {
+    absl::Status result =
+        runtime_.ecus.RunOnAndWait(entry.ecu().id(), [&](ecu::Ecu& ecu) -> absl::Status {
           auto* c = ecu.component_as<DoipComponent>(doip::kComponentKey);
           if (!config) {
             changed = c != nullptr;
@@ -292,12 +288,7 @@ class DoipModule final : public Module {
           if (c != nullptr && c->tag() == tag) return absl::OkStatus();
           changed = true;
           return StartOn(ecu, entry.doip(), std::move(*config), mirror_);
-        },
-        [&](absl::Status st) {
-          result = st;
-          done.Notify();
         });
-    done.WaitForNotification();
     if (!result.ok()) {
       return absl::Status(result.code(), absl::StrCat("doip: ", result.message()));
     }

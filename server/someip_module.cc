@@ -1,5 +1,4 @@
 // The SOME/IP module of ecusimd: SomeIpService plus the `someip_offers` part of scenarios.
-#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -54,12 +53,9 @@ class SomeIpModule final : public Module {
       wanted.emplace_back(std::move(*c), *SdEndpointFromProto(entry.someip_offers(i), p));
     }
     auto changed = std::make_shared<bool>(false);
-    std::promise<absl::Status> done;
-    runtime_.ecus.RunOn(
+    absl::Status s = runtime_.ecus.RunOnAndWait(
         entry.ecu().id(),
-        [this, &wanted, changed](ecu::Ecu& ecu) { return Apply(ecu, wanted, *changed); },
-        [&done](absl::Status s) { done.set_value(s); });
-    absl::Status s = done.get_future().get();
+        [this, &wanted, changed](ecu::Ecu& ecu) { return Apply(ecu, wanted, *changed); });
     if (!s.ok()) return s;
     return *changed;
   }

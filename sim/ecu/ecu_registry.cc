@@ -3,6 +3,7 @@
 #include <latch>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace ecusim::ecu {
 namespace {
@@ -103,6 +104,17 @@ void EcuRegistry::RunOn(absl::string_view id, std::function<absl::Status(Ecu&)> 
     }
     done(fn(*ecu));
   });
+}
+
+absl::Status EcuRegistry::RunOnAndWait(absl::string_view id, std::function<absl::Status(Ecu&)> fn) {
+  absl::Notification done;
+  absl::Status result;
+  RunOn(id, std::move(fn), [&](absl::Status s) {
+    result = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
 }
 
 void EcuRegistry::ShutdownAll() {

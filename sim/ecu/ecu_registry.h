@@ -41,6 +41,10 @@ class EcuRegistry {
   void RunOn(absl::string_view id, std::function<absl::Status(Ecu&)> fn,
              std::function<void(absl::Status)> done);
 
+  // RunOn for blocking callers (scenario application): returns fn's status once it has run.
+  // Must not be called from a shard thread.
+  absl::Status RunOnAndWait(absl::string_view id, std::function<absl::Status(Ecu&)> fn);
+
   // Shuts down every ECU's components on their shards and empties the registry. Blocks; not
   // for use on a shard thread.
   void ShutdownAll();

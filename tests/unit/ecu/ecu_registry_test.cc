@@ -106,6 +106,19 @@ TEST_F(EcuRegistryTest, RunOnUnknownEcuIsNotFound) {
   EXPECT_THAT(std::string(got.message()), HasSubstr("\"ghost\""));
 }
 
+TEST_F(EcuRegistryTest, RunOnAndWaitReturnsAfterFnRanOnTheShard) {
+  ASSERT_TRUE(registry_.Create({"brake", "127.0.0.2", "", {}}).ok());
+  bool ran_on_shard = false;
+  absl::Status s = registry_.RunOnAndWait("brake", [&](Ecu& ecu) {
+    ran_on_shard = ecu.shard().InShardThread();
+    return absl::FailedPreconditionError("from fn");
+  });
+  EXPECT_TRUE(ran_on_shard);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.RunOnAndWait("ghost", [](Ecu&) { return absl::OkStatus(); }).code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(EcuRegistryTest, WatchersSeeCreateAndDeleteAndTheGauge) {
   auto w = hub_.bus.Watch({}, 64, nullptr);
   ASSERT_TRUE(registry_.Create({"brake", "127.0.0.2", "", {}}).ok());
